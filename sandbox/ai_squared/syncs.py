@@ -1,0 +1,111 @@
+"""The AI Squared syncs of a world: schedule, connectors and data volume per sync."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from sandbox.clock import DAY, HOUR, MINUTE
+from sandbox.config import WorldConfig
+from sandbox.hashing import derive
+from sandbox.messages import DESTINATIONS, SOURCES, STREAMS
+from sandbox.profiles import SyncProfile, assign_kinds, make_profile
+from sandbox.timeline import Schedule, profile_schedule
+
+from .model import Volume
+
+WEEK = 7 * DAY
+CRONS = {15 * MINUTE: "*/15 * * * *", 30 * MINUTE: "*/30 * * * *", HOUR: "0 * * * *",
+         6 * HOUR: "0 */6 * * *", DAY: "30 2 * * *", WEEK: "0 3 * * 1"}  # fmt: skip
+FIELD_POOL = ("email_address", "first_name", "last_name", "phone_number", "state", "company",
+              "amount", "plan", "is_active", "score")  # fmt: skip
+
+
+@dataclass
+class SyncDef:
+    id: int
+    key: int
+    profile: SyncProfile
+    schedule: Schedule
+    volume: Volume
+    attributes: dict  # static attributes; status and updated_at are derived at serve time
+    record_fields: tuple[str, ...]
+    config_updated_ms: int
+
+    @property
+    def disabled_at_ms(self) -> int | None:
+        return self.profile.disabled_at_ms
+
+
+def interval_fields(interval_ms: int) -> tuple[int, str]:
+    for unit, size in (("weeks", WEEK), ("days", DAY), ("hours", HOUR)):
+        if interval_ms % size == 0:
+            return interval_ms // size, unit
+    return interval_ms // MINUTE, "minutes"
+
+
+def make_syncs(config: WorldConfig) -> list[SyncDef]:
+    rng = random.Random(derive(config.seed, "ai_squared", "profiles"))
+    t0, history = config.start_ms, config.days * DAY
+    kinds = assign_kinds(config.syncs, rng)
+    profiles = [make_profile(kind, rng, t0, history) for kind in kinds]
+    total_weight = sum(p.weight for p in profiles)
+    syncs = []
+    for i, profile in enumerate(profiles):
+        sync_id = i + 1
+        key = derive(config.seed, "ai_squared", "sync", sync_id)
+        schedule = profile_schedule(profile, key)
+        runs_by_t0 = max(1, len(schedule.scheduled(t0)))
+        move_p = min(1.0, max(0.03, profile.interval_ms / (6 * HOUR))) * rng.uniform(0.7, 1.0)
+        target = config.records * profile.weight / total_weight
+        volume = Volume(
+            move_p=move_p,
+            batch=target / max(1.0, runs_by_t0 * move_p * (1 - 0.4 * profile.fail_p)),
+            update_ratio=rng.uniform(0.0, 0.6),
+            skip_ratio=rng.uniform(0.0, 0.3),
+            record_fail_p=rng.uniform(0.05, 0.15) if profile.kind == "flaky" else rng.uniform(0.001, 0.03),
+        )
+        syncs.append(
+            SyncDef(
+                id=sync_id,
+                key=key,
+                profile=profile,
+                schedule=schedule,
+                volume=volume,
+                attributes=_attributes(sync_id, profile, rng),
+                record_fields=("id", *rng.sample(FIELD_POOL, rng.randint(3, 6))),
+                config_updated_ms=profile.disabled_at_ms or profile.created_ms,
+            )
+        )
+    return syncs
+
+
+def _attributes(sync_id: int, profile: SyncProfile, rng: random.Random) -> dict:
+    interval, unit = interval_fields(profile.interval_ms)
+    cron = rng.random() < 0.15
+    src_kind, src_name = rng.choice(SOURCES)
+    dst_kind, dst_name = rng.choice(DESTINATIONS)
+    source_id, destination_id = 100 + rng.randint(1, 40), 500 + rng.randint(1, 40)
+    return {
+        "source_id": source_id,
+        "destination_id": destination_id,
+        "model_id": 900 + sync_id,
+        "schedule_type": "cron_expression" if cron else "interval",
+        "sync_mode": rng.choice(("incremental", "incremental", "full_refresh")),
+        "sync_interval": interval,
+        "sync_interval_unit": unit,
+        "cron_expression": CRONS.get(profile.interval_ms) if cron else None,
+        "stream_name": rng.choice(STREAMS),
+        "source": {
+            "id": source_id,
+            "name": src_name,
+            "connector_name": src_kind,
+            "connector_type": "source",
+        },
+        "destination": {
+            "id": destination_id,
+            "name": dst_name,
+            "connector_name": dst_kind,
+            "connector_type": "destination",
+        },
+    }

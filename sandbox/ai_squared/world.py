@@ -1,0 +1,200 @@
+"""The AI Squared world: syncs, their runs and records at the clock's current time, and truth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from sandbox.clock import DAY, MINUTE, WorldClock
+from sandbox.config import WorldConfig
+from sandbox.hashing import derive
+from sandbox.lru import LRU
+from sandbox.tokens import make_jwt, read_jwt
+
+from .model import (
+    FAIL,
+    RECORD_STATUSES,
+    RUN_ID_STRIDE,
+    STATUSES,
+    SUCCESS,
+    RecordState,
+    RunState,
+    build_records,
+    build_runs,
+)
+from .serialize import record_resources, run_resource, sync_resource
+from .syncs import SyncDef, make_syncs
+
+TOKEN_TTL_MS = 30 * MINUTE
+SYNC_STATUS = {SUCCESS: "healthy", FAIL: "failed"}  # any other terminal state: aborted
+
+
+class AiSquaredWorld:
+    name = "ai_squared"
+
+    def __init__(self, config: WorldConfig, clock: WorldClock) -> None:
+        self.config = config
+        self.clock = clock
+        self.workspace_id = 7
+        self.email = "ops@example.com"
+        self.password = f"sandbox-{derive(config.seed, 'password') % 10**8:08d}"
+        self._secret = f"ai-squared-{config.seed}"
+        self._logins = 0
+        # A long-lived token, as an API key would be; tokens from /login expire after 30 minutes.
+        self.api_token = make_jwt(
+            self._secret, {"sub": 1, "jti": "api", "exp": (config.start_ms + 3650 * DAY) // 1000}
+        )
+        self.syncs: dict[int, SyncDef] = {s.id: s for s in make_syncs(config)}
+        self._runs: LRU[tuple[RunState, np.ndarray]] = LRU(64)
+        self._records: LRU[RecordState] = LRU(16)
+
+    # auth -----------------------------------------------------------------------------------
+    def login(self, email: str, password: str) -> str | None:
+        if (email, password) != (self.email, self.password):
+            return None
+        self._logins += 1
+        claims = {
+            "sub": 1,
+            "jti": f"login-{self._logins}",
+            "exp": (self.clock.now + TOKEN_TTL_MS) // 1000,
+        }
+        return make_jwt(self._secret, claims)
+
+    def token_valid(self, token: str) -> bool:
+        claims = read_jwt(self._secret, token)
+        return bool(claims) and int(claims.get("exp", 0)) * 1000 > self.clock.now
+
+    # state at now ---------------------------------------------------------------------------
+    def runs(self, sync: SyncDef) -> RunState:
+        return self._run_state(sync)[0]
+
+    def _run_state(self, sync: SyncDef) -> tuple[RunState, np.ndarray]:
+        now = self.clock.now
+        return self._runs.get(
+            (sync.id, now),
+            lambda: build_runs(sync.profile, sync.schedule, sync.key, sync.volume, sync.id, now),
+        )
+
+    def records(self, sync: SyncDef) -> RecordState:
+        now = self.clock.now
+        runs, touches = self._run_state(sync)
+        return self._records.get((sync.id, now), lambda: build_records(runs, touches, now))
+
+    def sync_status(self, sync: SyncDef) -> tuple[str, int]:
+        """(status, updated_at): derived from the newest finished run, as the server updates it."""
+        now = self.clock.now
+        if sync.disabled_at_ms is not None and sync.disabled_at_ms <= now:
+            return "disabled", sync.config_updated_ms
+        runs = self.runs(sync)
+        done = np.nonzero(runs.phase >= SUCCESS)[0]
+        if not len(done):
+            return "pending", sync.config_updated_ms
+        last = done[np.argmax(runs.frame.finished[done])]
+        status = SYNC_STATUS.get(int(runs.phase[last]), "aborted")
+        return status, max(sync.config_updated_ms, int(runs.frame.finished[last]))
+
+    def sync_resources(self) -> list[dict]:
+        """Every sync, newest updated_at first (the list endpoint's order)."""
+        rows = []
+        for sync in self.syncs.values():
+            status, updated = self.sync_status(sync)
+            rows.append((updated, sync.id, sync_resource(sync, status, updated)))
+        rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
+        return [r[2] for r in rows]
+
+    def run_order(self, sync: SyncDef, status: str | None = None) -> np.ndarray:
+        """Run indexes newest updated_at first (ties: higher id first), optionally by status."""
+        runs = self.runs(sync)
+        order = np.lexsort((-runs.run_ids, -runs.updated))
+        if status is not None:
+            order = order[runs.phase[order] == STATUSES.index(status)]
+        return order
+
+    def run_index(self, sync: SyncDef, run_id: int) -> int | None:
+        k = run_id - sync.id * RUN_ID_STRIDE - 1
+        return k if 0 <= k < len(self.runs(sync).frame) else None
+
+    def record_positions(self, sync: SyncDef, k: int, status: str | None = None) -> np.ndarray:
+        records, runs = self.records(sync), self.runs(sync)
+        pos = np.arange(records.run_offsets[k], records.run_offsets[k + 1])
+        if status is None:
+            return pos
+        terminal = runs.phase[k] >= SUCCESS
+        if status == "pending":
+            return pos if not terminal else pos[:0]
+        if not terminal:
+            return pos[:0]
+        return pos[records.failed[pos] == (status == "failed")]
+
+    def remove_sync(self, sync_id: int) -> bool:
+        """Delete a sync (as a user would); its URLs answer 404 afterwards."""
+        return self.syncs.pop(sync_id, None) is not None
+
+    # truth ----------------------------------------------------------------------------------
+    def truth_syncs(self) -> list[dict]:
+        return self.sync_resources()
+
+    def truth_runs(self, sync_id: int | None = None) -> list[dict]:
+        """Every run created by now, as the API serves it now (newest updated first per sync)."""
+        out = []
+        for sync in self._selected(sync_id):
+            runs = self.runs(sync)
+            out.extend(run_resource(sync, runs, int(k)) for k in self.run_order(sync))
+        return out
+
+    def truth_records(
+        self, sync_id: int | None = None, run_id: int | None = None, status: str | None = None
+    ) -> Iterator[dict]:
+        """Every record row visible now (each under the run that owns it now)."""
+        if status is not None and status not in RECORD_STATUSES:
+            raise ValueError(f"status must be one of {RECORD_STATUSES}")
+        for sync in self._selected(sync_id):
+            runs = self.runs(sync)
+            ks = range(len(runs.frame)) if run_id is None else [self.run_index(sync, run_id)]
+            for k in ks:
+                if k is None:
+                    continue
+                pos = self.record_positions(sync, k, status)
+                for start in range(0, len(pos), 10_000):
+                    yield from record_resources(sync, runs, self.records(sync), pos[start : start + 10_000])
+
+    def truth_counts(self) -> dict[str, int]:
+        runs = records = failed = 0
+        for sync in self.syncs.values():
+            state = self.runs(sync)
+            runs += len(state.frame)
+            rec = self.records(sync)
+            records += len(rec.row)
+            failed += int((rec.failed & (state.phase[rec.run] >= SUCCESS)).sum())
+        return {
+            "syncs": len(self.syncs),
+            "runs": runs,
+            "records": records,
+            "failed_records": failed,
+        }
+
+    def _selected(self, sync_id: int | None) -> list[SyncDef]:
+        if sync_id is None:
+            return list(self.syncs.values())
+        return [self.syncs[sync_id]] if sync_id in self.syncs else []
+
+    # service hooks --------------------------------------------------------------------------
+    def router(self):  # -> Router (import cycle avoided)
+        from .api import build_router
+
+        return build_router(self)
+
+    def add_admin_routes(self, admin) -> None:
+        from .api import add_admin_routes
+
+        add_admin_routes(self, admin)
+
+    def env(self, base_url: str) -> dict[str, str]:
+        return {
+            "SOURCES__AI_SQUARED__BASE_URL": base_url,
+            "SOURCES__AI_SQUARED__API_TOKEN": self.api_token,
+            "SOURCES__AI_SQUARED__WORKSPACE_ID": str(self.workspace_id),
+            "SOURCES__AI_SQUARED__EMAIL": self.email,
+            "SOURCES__AI_SQUARED__PASSWORD": self.password,
+        }
