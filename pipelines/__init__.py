@@ -1,0 +1,1 @@
+"""syncscope's runners and command line."""

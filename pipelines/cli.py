@@ -1,0 +1,24 @@
+"""`syncscope`: the command line an operator meets."""
+
+from __future__ import annotations
+
+import click
+
+from pipelines.commands.sandbox import sandbox
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="syncscope")
+def main() -> None:
+    """Sync health across AI Squared, Timbal and Paragon, in one DuckDB warehouse.
+
+    \b
+    Examples:
+      syncscope sandbox --env-file sandbox.env   # simulated vendors on loopback
+    """
+
+
+main.add_command(sandbox)
+
+if __name__ == "__main__":
+    main()
