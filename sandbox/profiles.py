@@ -89,9 +89,12 @@ def make_profile(kind: str, rng: random.Random, t0: int, history_ms: int) -> Syn
         duration = int(interval * rng.uniform(0.3, 0.6))
         sigma = rng.uniform(0.6, 1.0)
     elif kind == "stale":
-        extra["stops_at_ms"] = t0 - rng.randint(3, 8) * interval - rng.randint(1, 48) * HOUR
+        interval = min(interval, 6 * HOUR)  # stale must show within the history
+        stall = t0 - rng.randint(3, 8) * interval - rng.randint(1, 48) * HOUR
+        extra["stops_at_ms"] = max(stall, first_run + interval)
     elif kind == "disabled":
-        extra["disabled_at_ms"] = t0 - rng.randint(1, 10) * DAY - rng.randint(0, 23) * HOUR
+        disabled = t0 - rng.randint(1, 10) * DAY - rng.randint(0, 23) * HOUR
+        extra["disabled_at_ms"] = min(max(disabled, first_run + interval), t0 - MINUTE)
     elif kind == "running":
         extra["running_at_ms"] = t0
     elif kind == "cancelling":

@@ -130,5 +130,5 @@ def profile_schedule(profile: SyncProfile, key: int) -> Schedule:
     schedule = Schedule(key, profile.first_run_ms, profile.interval_ms)
     stop = min(t for t in (profile.stops_at_ms, profile.disabled_at_ms, 2**62) if t is not None)
     if stop < 2**62:
-        schedule.change(stop, None)
+        schedule.change(max(stop, profile.first_run_ms), None)
     return schedule

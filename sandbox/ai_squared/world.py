@@ -10,10 +10,10 @@ from sandbox.clock import DAY, MINUTE, WorldClock
 from sandbox.config import WorldConfig
 from sandbox.hashing import derive
 from sandbox.lru import LRU
+from sandbox.timeline import FAILED, SUCCEEDED, generate_runs
 from sandbox.tokens import make_jwt, read_jwt
 
 from .model import (
-    FAIL,
     RECORD_STATUSES,
     RUN_ID_STRIDE,
     STATUSES,
@@ -27,7 +27,7 @@ from .serialize import record_resources, run_resource, sync_resource
 from .syncs import SyncDef, make_syncs
 
 TOKEN_TTL_MS = 30 * MINUTE
-SYNC_STATUS = {SUCCESS: "healthy", FAIL: "failed"}  # any other terminal state: aborted
+SYNC_STATUS = {SUCCEEDED: "healthy", FAILED: "failed"}  # cancelled: aborted
 
 
 class AiSquaredWorld:
@@ -48,6 +48,7 @@ class AiSquaredWorld:
         self.syncs: dict[int, SyncDef] = {s.id: s for s in make_syncs(config)}
         self._runs: LRU[tuple[RunState, np.ndarray]] = LRU(64)
         self._records: LRU[RecordState] = LRU(16)
+        self._sync_list: LRU[list[dict]] = LRU(2)
 
     # auth -----------------------------------------------------------------------------------
     def login(self, email: str, password: str) -> str | None:
@@ -86,16 +87,20 @@ class AiSquaredWorld:
         now = self.clock.now
         if sync.disabled_at_ms is not None and sync.disabled_at_ms <= now:
             return "disabled", sync.config_updated_ms
-        runs = self.runs(sync)
-        done = np.nonzero(runs.phase >= SUCCESS)[0]
+        # Status needs run times and outcomes only, not the record model behind RunState.
+        frame = generate_runs(sync.profile, sync.schedule, sync.key, now)
+        done = np.nonzero(frame.finished <= now)[0]
         if not len(done):
             return "pending", sync.config_updated_ms
-        last = done[np.argmax(runs.frame.finished[done])]
-        status = SYNC_STATUS.get(int(runs.phase[last]), "aborted")
-        return status, max(sync.config_updated_ms, int(runs.frame.finished[last]))
+        last = done[np.argmax(frame.finished[done])]
+        status = SYNC_STATUS.get(int(frame.outcome[last]), "aborted")
+        return status, max(sync.config_updated_ms, int(frame.finished[last]))
 
     def sync_resources(self) -> list[dict]:
-        """Every sync, newest updated_at first (the list endpoint's order)."""
+        """Every sync, newest updated_at first (the list endpoint's order), cached per instant."""
+        return self._sync_list.get((self.clock.now, len(self.syncs)), self._list_syncs)
+
+    def _list_syncs(self) -> list[dict]:
         rows = []
         for sync in self.syncs.values():
             status, updated = self.sync_status(sync)
