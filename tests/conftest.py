@@ -11,7 +11,7 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 from sandbox.config import WorldConfig
 from sandbox.service import Sandbox
 
-# A fixed world start (2026-11-17T09:46:40Z) so every test run sees the same world.
+# A fixed world start (2026-11-18T11:06:40Z) so every test run sees the same world.
 START_MS = 1_795_000_000_000
 
 

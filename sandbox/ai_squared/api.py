@@ -9,7 +9,7 @@ import numpy as np
 from sandbox.http import Request, Response, Router, json_response
 from sandbox.tokens import bearer
 
-from .model import RECORD_STATUSES, STATUSES
+from .model import FILTER_STATUSES, RECORD_STATUSES
 from .serialize import record_resources, run_resource
 
 DEFAULT_PER_PAGE = 10
@@ -113,7 +113,7 @@ def build_router(world) -> Router:  # world: AiSquaredWorld
         if sync is None:
             return _errors(404, "Sync not found")
         status = request.param("status")
-        if status is not None and status not in STATUSES:
+        if status is not None and status not in FILTER_STATUSES:
             return _invalid("status", "must be a valid status")
         page = _Page(request)
         if page.error:

@@ -26,6 +26,8 @@ STATUSES = (
     "failed",
     "canceled",
 )
+# Valid in a status filter; the world never pauses a run, so filtering on it lists nothing.
+FILTER_STATUSES = (*STATUSES, "paused")
 PENDING, STARTED, QUERYING, QUEUED, IN_PROGRESS, SUCCESS, FAIL, CANCELED = range(8)
 TERMINAL_PHASE = np.zeros(3, np.int8)
 TERMINAL_PHASE[[SUCCEEDED, FAILED, CANCELLED]] = (SUCCESS, FAIL, CANCELED)

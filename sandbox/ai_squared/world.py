@@ -113,7 +113,8 @@ class AiSquaredWorld:
         runs = self.runs(sync)
         order = np.lexsort((-runs.run_ids, -runs.updated))
         if status is not None:
-            order = order[runs.phase[order] == STATUSES.index(status)]
+            wanted = STATUSES.index(status) if status in STATUSES else -1
+            order = order[runs.phase[order] == wanted]
         return order
 
     def run_index(self, sync: SyncDef, run_id: int) -> int | None:

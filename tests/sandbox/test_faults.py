@@ -62,7 +62,10 @@ def test_dropped_connections_give_no_response_and_are_logged(fresh_sandbox: Sand
 
 def test_truncated_bodies_break_off_mid_message(fresh_sandbox: Sandbox) -> None:
     fresh_sandbox.set_faults("ai_squared", Faults(truncate_rate=1.0))
-    with client(fresh_sandbox) as http, pytest.raises(httpx.RemoteProtocolError, match="incomplete"):
+    with (
+        client(fresh_sandbox) as http,
+        pytest.raises(httpx.RemoteProtocolError, match="without sending complete message body"),
+    ):
         http.get(SYNCS)
 
 

@@ -54,7 +54,7 @@ def test_request_log_counts_vendor_requests_only(fresh_sandbox: Sandbox) -> None
 
 def test_responses_carry_the_world_time_in_the_date_header(fresh_sandbox: Sandbox) -> None:
     response = httpx.get(f"{fresh_sandbox.url('paragon')}/_sandbox/clock")
-    assert response.headers["date"] == "Tue, 17 Nov 2026 09:46:40 GMT"
+    assert response.headers["date"] == "Wed, 18 Nov 2026 11:06:40 GMT"
 
 
 def test_env_points_every_vendor_at_its_port() -> None:
