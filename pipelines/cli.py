@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pipelines.commands.run import run
 from pipelines.commands.sandbox import sandbox
 
 
@@ -15,9 +16,11 @@ def main() -> None:
     \b
     Examples:
       syncscope sandbox --env-file sandbox.env   # simulated vendors on loopback
+      syncscope run --db syncscope.duckdb         # load every configured vendor
     """
 
 
+main.add_command(run)
 main.add_command(sandbox)
 
 if __name__ == "__main__":

@@ -201,6 +201,6 @@ class AiSquaredWorld:
             "SOURCES__AI_SQUARED__BASE_URL": base_url,
             "SOURCES__AI_SQUARED__API_TOKEN": self.api_token,
             "SOURCES__AI_SQUARED__WORKSPACE_ID": str(self.workspace_id),
-            "SOURCES__AI_SQUARED__EMAIL": self.email,
-            "SOURCES__AI_SQUARED__PASSWORD": self.password,
+            "SOURCES__AI_SQUARED__LOGIN_EMAIL": self.email,
+            "SOURCES__AI_SQUARED__LOGIN_PASSWORD": self.password,
         }

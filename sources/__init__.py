@@ -1,0 +1,1 @@
+"""dlt sources, one package per vendor; `http.py` is the HTTP client they share."""

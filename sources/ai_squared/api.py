@@ -1,0 +1,71 @@
+"""AI Squared's list endpoints: follow `links.next`, stop early where the cursor allows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sources.http import VendorClient
+
+API = "/api/v1"
+TERMINAL = frozenset({"success", "failed", "canceled"})
+
+
+def to_ms(value: str) -> int:
+    return int(datetime.fromisoformat(value).timestamp() * 1000)
+
+
+def flatten(resource: dict) -> dict[str, Any]:
+    """JSON:API resource -> one row: the integer id next to the attributes."""
+    return {"id": int(resource["id"]), **resource["attributes"]}
+
+
+class AiSquaredApi:
+    def __init__(self, client: VendorClient, runs_per_page: int, records_per_page: int) -> None:
+        self.client = client
+        self.runs_per_page = runs_per_page
+        self.records_per_page = records_per_page
+
+    def pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict]]:
+        """Each page's `data`, following `links.next` (absolute, carrying every parameter)."""
+        url: str | None = path
+        query: dict[str, Any] | None = params
+        while url:
+            body, _ = self.client.get_json(url, query)
+            yield body.get("data") or []
+            url, query = (body.get("links") or {}).get("next"), None
+
+    def syncs(self) -> list[dict]:
+        return [flatten(r) for page in self.pages(f"{API}/syncs", {"per_page": 100}) for r in page]
+
+    def runs_since(self, sync_id: int, threshold_ms: int | None) -> list[dict]:
+        """Runs updated at or after `threshold_ms` (all when None), each once.
+
+        Runs come newest `updated_at` first, so paging stops at the first page that reaches
+        below the threshold. A run updated mid-crawl jumps to page 1 and pushes others down a
+        page, so the same run can be met twice: keep its newest version.
+        """
+        seen: dict[int, dict] = {}
+        for page in self.pages(f"{API}/syncs/{sync_id}/sync_runs", {"per_page": self.runs_per_page}):
+            for resource in page:
+                run = flatten(resource)
+                if threshold_ms is not None and to_ms(run["updated_at"]) < threshold_ms:
+                    continue
+                old = seen.get(run["id"])
+                if old is None or to_ms(old["updated_at"]) <= to_ms(run["updated_at"]):
+                    seen[run["id"]] = run
+            if (
+                threshold_ms is not None
+                and page
+                and to_ms(page[-1]["attributes"]["updated_at"]) < threshold_ms
+            ):
+                break
+        return list(seen.values())
+
+    def records(self, sync_id: int, run_id: int, status: str | None) -> list[dict]:
+        params: dict[str, Any] = {"per_page": self.records_per_page}
+        if status:
+            params["status"] = status
+        path = f"{API}/syncs/{sync_id}/sync_runs/{run_id}/sync_records"
+        return [flatten(r) for page in self.pages(path, params) for r in page]
