@@ -18,21 +18,31 @@ from sandbox.profiles import SyncProfile
 SUCCEEDED, FAILED, CANCELLED = 0, 1, 2
 
 
+MAX_JITTER_MS = 60 * SECOND
+NEVER = np.iinfo(np.int64).max
+
+
 @dataclass(frozen=True)
 class Segment:
-    start_ms: int  # first run of the segment is scheduled here
-    first_index: int
+    start_ms: int  # the segment's first run is scheduled here
     interval_ms: int | None  # None: no runs (disabled, or a stalled scheduler)
 
 
 class Schedule:
+    """Run k's time is fixed forever once served: a poller must never see history move.
+
+    Jitter is capped by the run's own segment interval (not the gap to a next run that may not
+    exist yet), a run jittered past a change is never created, and a change stops the old
+    cadence at once and replaces any segment that has not started yet (latest change wins).
+    """
+
     def __init__(self, key: int, first_run_ms: int, interval_ms: int) -> None:
         self.key = key
-        self.segments: list[Segment] = [Segment(first_run_ms, 0, interval_ms)]
+        self.segments: list[Segment] = [Segment(first_run_ms, interval_ms)]
 
-    def _base_times(self, until_ms: int) -> np.ndarray:
-        """Unjittered scheduled times of every run scheduled at or before `until_ms`."""
-        parts = []
+    def _base(self, until_ms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unjittered times at or before `until_ms`, each run's jitter cap, and its segment's end."""
+        times, caps, ends = [], [], []
         for i, seg in enumerate(self.segments):
             end = self.segments[i + 1].start_ms if i + 1 < len(self.segments) else None
             if seg.interval_ms is None or seg.start_ms > until_ms:
@@ -40,25 +50,31 @@ class Schedule:
             limit = until_ms if end is None else min(until_ms, end - 1)
             n = (limit - seg.start_ms) // seg.interval_ms + 1
             if n > 0:
-                parts.append(seg.start_ms + np.arange(n, dtype=np.int64) * seg.interval_ms)
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+                times.append(seg.start_ms + np.arange(n, dtype=np.int64) * seg.interval_ms)
+                caps.append(np.full(n, min(seg.interval_ms // 50, MAX_JITTER_MS), dtype=np.int64))
+                ends.append(np.full(n, NEVER if end is None else end, dtype=np.int64))
+        if not times:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        return np.concatenate(times), np.concatenate(caps), np.concatenate(ends)
 
     def scheduled(self, until_ms: int) -> np.ndarray:
-        """Scheduled (created) times of runs created at or before `until_ms`, jittered a little."""
-        base = self._base_times(until_ms)
-        intervals = np.diff(base, append=base[-1] + 10**9) if len(base) else base
-        jitter_cap = np.minimum(intervals // 50, 60 * SECOND)
-        jitter = (uniforms(derive(self.key, "jitter"), np.arange(len(base))) * jitter_cap).astype(np.int64)
-        times = base + jitter
-        return times[times <= until_ms]
+        """Scheduled (created) times of runs created at or before `until_ms`."""
+        base, caps, ends = self._base(until_ms)
+        u = uniforms(derive(self.key, "jitter"), np.arange(len(base)))
+        times = base + (u * caps).astype(np.int64)
+        return times[(times <= until_ms) & (times <= ends)]
 
     def change(self, at_ms: int, interval_ms: int | None) -> None:
         """From `at_ms` on, run every `interval_ms` (None: stop), first run one interval later."""
-        if at_ms < self.segments[-1].start_ms:
-            raise ValueError("schedule changes must come in time order")
-        done = len(self._base_times(at_ms - 1))
-        start = at_ms + (interval_ms or 0)
-        self.segments.append(Segment(start, done, interval_ms))
+        while len(self.segments) > 1 and self.segments[-1].start_ms > at_ms:
+            self.segments.pop()
+        if self.segments[-1].start_ms > at_ms:  # changed before the very first run
+            self.segments[-1] = Segment(at_ms, None)
+        else:
+            self.segments.append(Segment(at_ms, None))
+        if interval_ms is not None:
+            self.segments.append(Segment(at_ms + interval_ms, interval_ms))
 
     @property
     def interval_ms(self) -> int | None:
