@@ -86,10 +86,10 @@ def run_vendor(vendor: str, db: Path) -> VendorResult:
         source = _source_factory(vendor)()
     except (NotConfigured, ConfigFieldMissingException) as exc:
         return VendorResult(vendor, "skipped", _not_configured(vendor, exc))
-    except AuthError as exc:
-        if "no credentials" in str(exc):
-            return VendorResult(vendor, "skipped", str(exc))
-        raise
+    except AuthError as exc:  # raised while building the source: no credentials at all
+        return VendorResult(vendor, "skipped", str(exc))
+    except VendorError as exc:
+        return VendorResult(vendor, "failed", str(exc))
     pipeline = pipeline_for(vendor, db)
     try:
         pipeline.run(source)

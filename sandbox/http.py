@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from urllib.parse import parse_qsl, urlsplit
 
 import h11
@@ -145,6 +146,8 @@ class HttpServer:
                 conn.start_next_cycle()
         except (ConnectionError, h11.ProtocolError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:  # the sandbox is stopping: end quietly
+            pass
         finally:
             writer.close()
 
@@ -225,7 +228,8 @@ class HttpServer:
             ("Date", http_date(self.clock_ms())),
             ("Server", f"syncscope-sandbox/{self.name}"),
         ]
-        return conn.send(h11.Response(status_code=response.status, headers=headers))
+        reason = HTTPStatus(response.status).phrase.encode()
+        return conn.send(h11.Response(status_code=response.status, headers=headers, reason=reason))
 
     async def _send(self, conn: h11.Connection, writer: asyncio.StreamWriter, response: Response) -> None:
         data = self._head(conn, response) + conn.send(h11.Data(data=response.body))

@@ -41,6 +41,7 @@ class Sandbox:
 
         def run() -> None:
             loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
             self._loop = loop
             try:
                 loop.run_until_complete(self._start_servers())
@@ -51,6 +52,12 @@ class Sandbox:
             started.set()
             loop.run_forever()
             loop.run_until_complete(self._close_servers())
+            # Open keep-alive connections still have handler tasks: end them before closing.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
         self._thread = threading.Thread(target=run, name="sandbox", daemon=True)

@@ -12,6 +12,7 @@ import logging
 import random
 import threading
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -29,6 +30,10 @@ class VendorError(Exception):
     def __init__(self, vendor: str, message: str) -> None:
         super().__init__(f"{vendor}: {message}")
         self.vendor = vendor
+
+
+class ConfigError(VendorError):
+    """A setting has a value the source cannot use."""
 
 
 class AuthError(VendorError):
@@ -177,8 +182,7 @@ class VendorClient:
         if response.status_code in (401, 403):
             raise AuthError(
                 self.vendor,
-                f"HTTP {response.status_code} {response.reason_phrase} from {where}: "
-                f"check {self.token_setting}",
+                f"HTTP {response.status_code} {_reason(response)} from {where}: check {self.token_setting}",
             )
         if response.status_code == 404:
             raise NotFound(self.vendor, f"HTTP 404 from {where}")
@@ -204,6 +208,13 @@ class VendorClient:
 def _where(response: httpx.Response) -> str:
     """The request path without query or credentials, for error messages."""
     return response.request.url.path
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        return response.reason_phrase or HTTPStatus(response.status_code).phrase
+    except ValueError:
+        return ""
 
 
 def _snippet(response: httpx.Response) -> str:

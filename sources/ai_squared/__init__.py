@@ -19,7 +19,7 @@ import pyarrow as pa
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
-from sources.http import NotFound, RetryPolicy, VendorClient
+from sources.http import ConfigError, NotFound, RetryPolicy, VendorClient
 
 from .api import TERMINAL, AiSquaredApi, to_ms
 from .auth import VENDOR, AiSquaredAuth
@@ -55,8 +55,8 @@ def ai_squared(
             while the previous load was paging.
     """
     if records_mode not in RECORD_MODES:
-        raise ValueError(
-            f"ai_squared: records_mode must be one of {', '.join(RECORD_MODES)}, not {records_mode!r}"
+        raise ConfigError(
+            VENDOR, f"records_mode must be one of {', '.join(RECORD_MODES)}, not {records_mode!r}"
         )
     headers = {"Workspace-Id": str(workspace_id)} if workspace_id else {}
     client = VendorClient(

@@ -34,7 +34,7 @@ class AiSquaredAuth(httpx.Auth):
     def can_login(self) -> bool:
         return bool(self._email and self._password)
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         with self._lock:
             token = self._token
         if token is None:

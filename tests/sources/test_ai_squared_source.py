@@ -1,0 +1,224 @@
+"""The AI Squared source loads exactly the sandbox's truth, incrementally, through faults."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.runner import state_dir
+from sandbox.faults import Faults
+from sandbox.service import Sandbox
+from tests.conftest import small_config
+from tests.sources.conftest import Loader
+from tests.sources.warehouse import all_text, flatten, rows
+
+RAW = "raw_ai_squared"
+TERMINAL = {"success", "failed", "canceled"}
+
+
+def warehouse(db: Path) -> dict[str, dict]:
+    runs = {r["id"]: r for r in rows(db, RAW, "sync_runs")}
+    records = {(r["sync_run_id"], r["id"]): r for r in rows(db, RAW, "sync_records", ("record", "logs"))}
+    syncs = {r["id"]: r for r in rows(db, RAW, "syncs")}
+    return {"syncs": syncs, "runs": runs, "records": records}
+
+
+def truth(box: Sandbox, mode: str = "failed") -> dict[str, dict]:
+    world = box.world.ai_squared
+    runs = {int(r["id"]): flatten(r) for r in world.truth_runs()}
+    records = {}
+    if mode != "none":
+        for r in world.truth_records(status="failed" if mode == "failed" else None):
+            row = flatten(r)
+            if runs[row["sync_run_id"]]["status"] in TERMINAL:
+                records[(row["sync_run_id"], row["id"])] = row
+    syncs = {int(s["id"]): flatten(s) for s in world.truth_syncs()}
+    return {"syncs": syncs, "runs": runs, "records": records}
+
+
+def assert_equal(found: dict[str, dict], expected: dict[str, dict]) -> None:
+    for table in ("syncs", "runs", "records"):
+        assert found[table].keys() == expected[table].keys(), table
+        for key, row in expected[table].items():
+            got = {k: v for k, v in found[table][key].items() if k in row or v is not None}
+            assert got == row, (table, key)
+
+
+def row_counts(db: Path) -> dict[str, int]:
+    return {t: len(rows(db, RAW, t)) for t in ("syncs", "sync_runs", "sync_records")}
+
+
+@pytest.fixture
+def box() -> Sandbox:
+    with Sandbox(small_config(records=20_000)) as sandbox:
+        yield sandbox
+
+
+@pytest.mark.parametrize("mode", ["failed", "all", "none"])
+def test_full_load_equals_the_truth(box: Sandbox, load: Loader, db: Path, mode: str) -> None:
+    result = load(box, records_mode=mode)
+    assert result.status == "loaded", result.message
+    expected = truth(box, mode)
+    assert_equal(warehouse(db), expected)
+    assert result.rows.get("sync_records", 0) == len(expected["records"])
+    assert result.rows["sync_runs"] == len(expected["runs"])
+
+
+def test_second_load_with_nothing_new_asks_one_page_per_sync_and_loads_nothing(
+    box: Sandbox, load: Loader, db: Path
+) -> None:
+    load(box)
+    before = row_counts(db)
+    box.reset_requests()
+    result = load(box)
+    targets = [r.target for r in box.requests("ai_squared")]
+    n_syncs = len(box.world.ai_squared.syncs)
+    assert result.status == "loaded" and result.rows == {}
+    assert len(targets) == 1 + n_syncs  # the sync list, then page 1 of each sync's runs
+    assert sum("/sync_runs?" in t for t in targets) == n_syncs
+    assert row_counts(db) == before
+
+
+def test_after_the_clock_moves_the_warehouse_follows_and_keeps_old_records(
+    box: Sandbox, load: Loader, db: Path
+) -> None:
+    load(box)
+    first = warehouse(db)
+    unfinished = {i for i, r in first["runs"].items() if r["status"] not in TERMINAL}
+    assert unfinished, "the world must have runs in progress at the first load"
+    box.advance(6 * 3600)
+    result = load(box)
+    assert result.status == "loaded", result.message
+    now, found = truth(box), warehouse(db)
+    assert found["runs"] == {i: {**found["runs"][i], **r} for i, r in now["runs"].items()}
+    assert found["runs"].keys() == now["runs"].keys()
+    assert any(found["runs"][i]["status"] in TERMINAL for i in unfinished)
+    # Records: every record loaded before stays under its run; newly finished runs add theirs.
+    newly = {k: r for k, r in now["records"].items() if k[0] not in first["runs"] or k[0] in unfinished}
+    assert found["records"].keys() == first["records"].keys() | newly.keys()
+    assert all(found["records"][k] == r for k, r in first["records"].items())
+    moved = [k for k in first["records"] if k not in now["records"]]
+    assert moved, "some rows must have moved to newer runs, and stay under their old run"
+
+
+def test_faults_do_not_change_what_is_loaded(box: Sandbox, load: Loader, db: Path) -> None:
+    box.set_faults(
+        "ai_squared",
+        Faults(error_rate=0.1, drop_rate=0.05, truncate_rate=0.05, rate_limit_per_s=200, seed=5),
+    )
+    result = load(box, max_attempts=12)
+    assert result.status == "loaded", result.message
+    assert result.retries > 0
+    assert_equal(warehouse(db), truth(box))
+
+
+def test_a_load_killed_mid_way_then_rerun_equals_the_truth(box: Sandbox, load: Loader, db: Path) -> None:
+    box.set_faults("ai_squared", Faults(latency_ms=40))
+    env = {**os.environ, **box.env(), "RUNTIME__DLTHUB_TELEMETRY": "false"}
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--vendor", "ai_squared", "--db", str(db)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(box.requests("ai_squared")) < 40 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the load finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    box.set_faults("ai_squared", Faults())
+    result = load(box)
+    assert result.status == "loaded", result.message
+    assert_equal(warehouse(db), truth(box))
+
+
+def test_token_never_appears_in_logs_errors_tables_or_state(
+    box: Sandbox, load: Loader, db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = box.world.ai_squared.api_token
+    caplog.set_level(logging.DEBUG)
+    box.set_faults("ai_squared", Faults(error_rate=0.2, seed=1))
+    assert load(box).status == "loaded"
+    box.set_faults("ai_squared", Faults())
+    failed = load(box, api_token=token[:-4] + "AAAA", login_email=None, login_password=None)
+    assert failed.status == "failed"
+    secrets = (token, token[:-4] + "AAAA", box.world.ai_squared.password)
+    assert not any(s in caplog.text for s in secrets)
+    assert not any(s in failed.message for s in secrets)
+    assert not any(s in all_text(db) for s in secrets)
+    for path in state_dir(db).rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(s.encode() in data for s in secrets), path
+
+
+def test_wrong_token_fails_in_one_line_naming_the_setting(box: Sandbox, load: Loader) -> None:
+    result = load(box, api_token="not-a-token", login_email=None, login_password=None)
+    assert (result.status, result.message) == (
+        "failed",
+        "ai_squared: HTTP 401 Unauthorized from /api/v1/syncs: "
+        "check sources.ai_squared.api_token (or login_email + login_password)",
+    )
+
+
+def test_login_with_email_and_password_and_again_after_the_token_expires(
+    box: Sandbox, load: Loader, db: Path
+) -> None:
+    logins = lambda: sum(r.target == "/api/v1/login" for r in box.requests("ai_squared"))  # noqa: E731
+    assert load(box, api_token=None).status == "loaded"
+    assert logins() == 1
+    box.advance(31 * 60)  # login tokens live 30 minutes of world time
+    result = load(box, api_token=None)
+    assert result.status == "loaded", result.message
+    assert logins() == 2  # each load logs in once; nothing is kept between loads
+    assert_equal(warehouse(db), truth(box))
+
+
+def test_expired_token_mid_crawl_logs_in_again_once(box: Sandbox) -> None:
+    from sources.ai_squared.auth import AiSquaredAuth
+    from sources.http import VendorClient
+
+    world = box.world.ai_squared
+    auth = AiSquaredAuth(None, world.email, world.password)
+    with VendorClient("ai_squared", box.url("ai_squared"), auth=auth) as client:
+        client.get_json("/api/v1/syncs")
+        box.advance(31 * 60)
+        body, _ = client.get_json("/api/v1/syncs")
+    assert body["data"]
+    statuses = [(r.target, r.status) for r in box.requests("ai_squared")]
+    assert statuses == [
+        ("/api/v1/login", 200),
+        ("/api/v1/syncs", 200),
+        ("/api/v1/syncs", 401),
+        ("/api/v1/login", 200),
+        ("/api/v1/syncs", 200),
+    ]
+
+
+def test_a_configured_sync_that_does_not_exist_is_a_warning(
+    box: Sandbox, load: Loader, db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = sorted(box.world.ai_squared.syncs)[:2]
+    result = load(box, sync_ids=f"[{ids[0]}, {ids[1]}, 4242]")
+    assert result.status == "loaded", result.message
+    assert "ai_squared: sync 4242 (from sources.ai_squared.sync_ids) not found; skipped" in caplog.text
+    assert sorted(warehouse(db)["syncs"]) == ids
+    assert {r["sync_id"] for r in warehouse(db)["runs"].values()} == set(ids)
+
+
+def test_a_vendor_without_credentials_is_skipped_in_one_line(box: Sandbox, load: Loader) -> None:
+    result = load(box, api_token=None, login_email=None, login_password=None)
+    assert (result.status, result.message) == (
+        "skipped",
+        "ai_squared: no credentials: set sources.ai_squared.api_token (or login_email + login_password)",
+    )
+
+
+def test_bad_records_mode_is_a_clear_error(box: Sandbox, load: Loader) -> None:
+    result = load(box, records_mode="some")
+    assert result.status == "failed"
+    assert result.message == "ai_squared: records_mode must be one of failed, all, none, not 'some'"
