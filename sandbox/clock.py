@@ -22,13 +22,8 @@ def to_datetime(ms: int) -> datetime:
 
 
 def iso_ms(ms: int) -> str:
-    """`2026-11-23T09:00:00.123Z` (AI Squared: milliseconds and Z)."""
+    """`2026-11-23T09:00:00.123Z`: UTC with milliseconds and Z, as all three vendors write it."""
     return to_datetime(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ms) % 1000:03d}Z"
-
-
-def iso_s(ms: int) -> str:
-    """`2026-11-23T09:00:00Z` (Timbal and Paragon: whole seconds)."""
-    return to_datetime(ms).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def http_date(ms: int) -> str:

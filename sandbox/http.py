@@ -120,6 +120,8 @@ class HttpServer:
         self.world_lock = world_lock
         self.name = name
         self.log: list[LoggedRequest] = []
+        # Tests use this to act in the middle of a crawl (e.g. move the clock on page 2).
+        self.before_request: Callable[[Request], None] | None = None
         self.port = 0
         self._server: asyncio.AbstractServer | None = None
 
@@ -179,6 +181,9 @@ class HttpServer:
         if request.path.startswith(ADMIN_PREFIX):
             await self._send(conn, writer, self._dispatch(self.admin, request))
             return True
+        if self.before_request is not None:
+            with self.world_lock:
+                self.before_request(request)
         decision = self.faults.decide()
         latency = self.faults.faults.latency_ms
         if latency:

@@ -6,6 +6,8 @@ and quoted values, which is what `record_errors` fingerprinting must fold togeth
 
 from __future__ import annotations
 
+import unicodedata
+
 from sandbox.hashing import derive, hashes
 
 FIRST_NAMES = (
@@ -102,7 +104,9 @@ def fill(template: str, key: int, i: int) -> str:
 
 
 def ascii_slug(name: str) -> str:
-    slug = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum())
+    """`Núñez` -> `nunez`: accents folded, other scripts dropped (e.g. for email local parts)."""
+    folded = unicodedata.normalize("NFKD", name.lower()).replace("ø", "o").replace("ł", "l")
+    slug = "".join(ch for ch in folded if ch.isascii() and ch.isalnum())
     return slug or "user"
 
 

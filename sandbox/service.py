@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sandbox.clock import iso_ms
 from sandbox.config import WorldConfig
@@ -120,6 +120,10 @@ class Sandbox:
 
     def set_faults(self, vendor: str, faults: Faults) -> None:
         self._injectors[vendor].configure(faults)
+
+    def before_request(self, vendor: str, hook: Callable[[Request], None] | None) -> None:
+        """Call `hook` with each vendor request before it is answered (None removes it)."""
+        self.servers[vendor].before_request = hook
 
     def requests(self, vendor: str) -> list[LoggedRequest]:
         return list(self.servers[vendor].log)

@@ -63,9 +63,11 @@ class AiSquaredApi:
                 break
         return list(seen.values())
 
-    def records(self, sync_id: int, run_id: int, status: str | None) -> list[dict]:
+    def record_pages(self, sync_id: int, run_id: int, status: str | None) -> Iterator[list[dict]]:
+        """A run's records page by page (a run can hold more records than fit in memory as dicts)."""
         params: dict[str, Any] = {"per_page": self.records_per_page}
         if status:
             params["status"] = status
         path = f"{API}/syncs/{sync_id}/sync_runs/{run_id}/sync_records"
-        return [flatten(r) for page in self.pages(path, params) for r in page]
+        for page in self.pages(path, params):
+            yield [flatten(r) for r in page]

@@ -14,6 +14,7 @@ import pytest
 
 from pipelines.runner import state_dir
 from sandbox.faults import Faults
+from sandbox.http import Request
 from sandbox.service import Sandbox
 from tests.conftest import small_config
 from tests.sources.conftest import Loader
@@ -106,6 +107,28 @@ def test_after_the_clock_moves_the_warehouse_follows_and_keeps_old_records(
     assert all(found["records"][k] == r for k, r in first["records"].items())
     moved = [k for k in first["records"] if k not in now["records"]]
     assert moved, "some rows must have moved to newer runs, and stay under their old run"
+
+
+def test_runs_that_move_between_pages_mid_crawl_end_up_loaded_once(
+    box: Sandbox, load: Loader, db: Path
+) -> None:
+    pages = []
+
+    def move_on(request: Request) -> None:
+        if "/sync_runs?" in request.target and "page=2" in request.target:
+            pages.append(request.target)
+            if len(pages) in (2, 5):  # runs finish and new ones start while this crawl pages
+                box.world.advance(20 * 60)
+
+    box.before_request("ai_squared", move_on)
+    assert load(box, runs_per_page=5).status == "loaded"
+    box.before_request("ai_squared", None)
+    result = load(box, runs_per_page=5)
+    assert result.status == "loaded", result.message
+    assert len(pages) >= 5
+    assert_equal(warehouse(db), truth(box))
+    ids = [r["id"] for r in rows(db, RAW, "sync_runs")]
+    assert len(ids) == len(set(ids))
 
 
 def test_faults_do_not_change_what_is_loaded(box: Sandbox, load: Loader, db: Path) -> None:
