@@ -7,6 +7,7 @@ failure or schema change never blocks another's load. Pipeline state lives besid
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -48,11 +49,14 @@ class VendorResult:
 
 
 def _source_factory(vendor: str) -> Callable[[], object]:
-    if vendor == "ai_squared":
-        from sources.ai_squared import ai_squared
-
-        return ai_squared
-    raise NotConfigured(f"{vendor}: no source yet")
+    """`sources.<vendor>.<vendor>`: every vendor package exposes its source under its own name."""
+    try:
+        module = importlib.import_module(f"sources.{vendor}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"sources.{vendor}":
+            raise
+        raise NotConfigured(f"{vendor}: no source installed; skipped") from None
+    return getattr(module, vendor)
 
 
 def state_dir(db: Path) -> Path:
