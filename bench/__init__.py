@@ -1,0 +1,1 @@
+"""Benchmarks: run against the sandbox, never part of the test suite's time budget."""
