@@ -32,9 +32,8 @@ class VendorWorld(Protocol):
 
 class World:
     def __init__(self, config: WorldConfig | None = None) -> None:
-        from sandbox.paragon import ParagonWorld
-
         from sandbox.ai_squared import AiSquaredWorld
+        from sandbox.paragon import ParagonWorld
         from sandbox.timbal import TimbalWorld
 
         self.config = config or WorldConfig()
