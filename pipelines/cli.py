@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pipelines.commands.models import models
 from pipelines.commands.run import run
 from pipelines.commands.sandbox import sandbox
 
@@ -20,6 +21,7 @@ def main() -> None:
     """
 
 
+main.add_command(models)
 main.add_command(run)
 main.add_command(sandbox)
 

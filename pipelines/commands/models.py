@@ -1,0 +1,56 @@
+"""`syncscope models`: (re)build the SQL models and run the data tests."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO-8601 time: {value!r}") from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter("give a time zone, e.g. 2026-11-23T09:00:00Z")
+    return moment
+
+
+@click.command()
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="syncscope.duckdb",
+              show_default=True, help="The DuckDB warehouse file.")  # fmt: skip
+@click.option("--as-of", "as_of", metavar="ISO", help="Reference time (default: the newest load).")
+@click.option("--degraded-below", type=click.FloatRange(0, 1), default=DEGRADED_BELOW, show_default=True,
+              help="7-day success rate under which a sync is 'degraded'.")  # fmt: skip
+def models(db: Path, as_of: str | None, degraded_below: float) -> None:
+    """(Re)build staging views and mart tables, then run the data tests in sql/tests.
+
+    The build is one transaction: if a model fails, the previous marts stay as they were.
+
+    \b
+    Examples:
+      syncscope models
+      syncscope models --as-of 2026-11-01T00:00:00Z   # replay health as it stood then
+    """
+    if not db.exists():
+        raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
+    try:
+        result = build(db, as_of=parse_as_of(as_of), degraded_below=degraded_below)
+    except ModelError as exc:
+        click.echo(f"models: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"built {len(result.models)} models in {result.seconds:.2f}s")
+    failed = [t for t in run_tests(db) if t.failures]
+    for test in failed:
+        click.echo(
+            f"data test {test.path.name}: {test.failures} offending rows, e.g. {test.example}", err=True
+        )
+    if failed:
+        sys.exit(1)

@@ -1,0 +1,192 @@
+"""Build the SQL models in `sql/`: staging views, then mart tables, in dependency order.
+
+Each file is one model named after its folder and file (`sql/marts/sync_health.sql` ->
+`marts.sync_health`). What a model reads is parsed from its SQL (sqlglot), so the build order
+needs no hand-kept list. Everything is built in one transaction: a failing model leaves the
+previous marts untouched. Raw tables of a vendor never loaded (or columns a load has not
+created yet, as dlt creates a column with its first non-null value) are stood in for by empty
+typed-null relations, so staging views exist, empty, before the first load.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+from sqlglot.optimizer.scope import traverse_scope
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+LAYERS = {"staging": "view", "marts": "table"}
+RAW_PREFIX = "raw_"
+
+
+class ModelError(Exception):
+    """A model cannot be built; the message names the file."""
+
+
+@dataclass
+class Model:
+    name: str  # schema.table
+    path: Path
+    materialized: str  # view | table
+    tree: exp.Expression
+    reads: set[str] = field(default_factory=set)  # schema.table of everything it selects from
+
+    @property
+    def schema(self) -> str:
+        return self.name.split(".")[0]
+
+
+@dataclass
+class BuildResult:
+    models: list[str]
+    seconds: float
+    stubbed: list[str]  # raw tables (or table.column) stood in for because not loaded yet
+
+
+def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
+    models = []
+    for layer, materialized in LAYERS.items():
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            models.append(_parse(path, f"{layer}.{path.stem}", materialized, sql_dir))
+    return models
+
+
+def _parse(path: Path, name: str, materialized: str, sql_dir: Path) -> Model:
+    where = path.relative_to(sql_dir.parent) if sql_dir.parent in path.parents else path
+    try:
+        statements = [s for s in sqlglot.parse(path.read_text(), read="duckdb") if s is not None]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        line = f" line {first.get('line')}" if first.get("line") else ""
+        raise ModelError(f"{where}:{line} syntax error: {first.get('description', exc)}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise ModelError(f"{where}: a model is exactly one SELECT statement")
+    tree = statements[0]
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    reads = {
+        f"{t.db}.{t.name}" if t.db else t.name for t in tree.find_all(exp.Table) if t.name not in ctes or t.db
+    }
+    return Model(name, path, materialized, tree, reads)
+
+
+def order(models: list[Model]) -> list[Model]:
+    by_name = {m.name: m for m in models}
+    graph = {m.name: {r for r in m.reads if r in by_name} for m in models}
+    try:
+        return [by_name[name] for name in graphlib.TopologicalSorter(graph).static_order()]
+    except graphlib.CycleError as exc:
+        raise ModelError(f"models read each other in a cycle: {' -> '.join(exc.args[1])}") from None
+
+
+DEGRADED_BELOW = 0.9  # success_rate_7d under this is "degraded"
+
+
+def build(
+    db: Path, sql_dir: Path = SQL_DIR, as_of: datetime | None = None, degraded_below: float = DEGRADED_BELOW
+) -> BuildResult:
+    """(Re)build every model in one transaction; raise ModelError naming the failing file."""
+    started = time.perf_counter()
+    models = order(discover(sql_dir))
+    with duckdb.connect(str(db)) as con:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("begin transaction")
+        try:
+            stubbed: list[str] = []
+            for schema in (*LAYERS, "meta"):
+                con.execute(f"create schema if not exists {schema}")
+            con.execute(
+                "create or replace table meta.params (as_of_override timestamptz, degraded_below double)"
+            )
+            con.execute("insert into meta.params values (?, ?)", [as_of, degraded_below])
+            existing = _raw_columns(con)
+            for model in models:
+                tree = _stub_missing(model.tree, existing, stubbed)
+                kind = "view" if model.materialized == "view" else "table"
+                try:
+                    con.execute(f"create or replace {kind} {model.name} as {tree.sql(dialect='duckdb')}")
+                except duckdb.Error as exc:
+                    where = model.path.relative_to(sql_dir.parent)
+                    raise ModelError(f"{where}: {str(exc).splitlines()[0]}") from None
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    return BuildResult([m.name for m in models], round(time.perf_counter() - started, 3), stubbed)
+
+
+def _raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    rows = con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema like 'raw\\_%' escape '\\'"
+    ).fetchall()
+    out: dict[str, set[str]] = {}
+    for schema, table, column in rows:
+        out.setdefault(f"{schema}.{table}", set()).add(column)
+    return out
+
+
+def _stub_missing(tree: exp.Expression, existing: dict[str, set[str]], stubbed: list[str]) -> exp.Expression:
+    """Replace raw tables (or add raw columns) that do not exist yet with typed-null stand-ins.
+
+    The stand-in columns are NULL VARCHARs; staging casts every raw column, so downstream types
+    are the same whether the vendor was loaded or not.
+    """
+    tree = tree.copy()
+    needed: dict[int, tuple[exp.Table, set[str]]] = {}
+    for scope in traverse_scope(tree):
+        selected = {alias: source for alias, (_, source) in scope.selected_sources.items()}
+        tables = {
+            a: s for a, s in selected.items() if isinstance(s, exp.Table) and s.db.startswith(RAW_PREFIX)
+        }
+        for column in scope.columns:
+            if column.table in tables:
+                table = tables[column.table]
+            elif not column.table and len(tables) == 1 and len(selected) == 1:
+                table = next(iter(tables.values()))
+            else:
+                continue
+            needed.setdefault(id(table), (table, set()))[1].add(column.name)
+        for table in tables.values():
+            needed.setdefault(id(table), (table, set()))
+    for table, columns in needed.values():
+        name = f"{table.db}.{table.name}"
+        have = existing.get(name)
+        missing = sorted(columns - (have or set()))
+        if have is not None and not missing:
+            continue
+        nulls = ", ".join(f"cast(null as varchar) as {exp.to_identifier(c).sql('duckdb')}" for c in missing)
+        if have is None:
+            stubbed.append(name)
+            select = f"select {nulls or 'cast(null as varchar) as _stub'} where false"
+        else:
+            stubbed.extend(f"{name}.{c}" for c in missing)
+            select = f"select *, {nulls} from {name}"
+        alias = table.alias_or_name
+        table.replace(exp.paren(sqlglot.parse_one(select, read="duckdb")).as_(alias))
+    return tree
+
+
+@dataclass
+class DataTest:
+    path: Path
+    failures: int  # offending rows; 0 means the test passes
+    example: tuple | None
+
+
+def run_tests(db: Path, sql_dir: Path = SQL_DIR) -> list[DataTest]:
+    """Run every `sql/tests/*.sql`; each returns the rows that break it (none: pass)."""
+    results = []
+    with duckdb.connect(str(db), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        for path in sorted((sql_dir / "tests").glob("*.sql")):
+            rows = con.execute(path.read_text()).fetchall()
+            results.append(DataTest(path, len(rows), rows[0] if rows else None))
+    return results

@@ -1,0 +1,60 @@
+-- grain: one row per vendor, sync and error fingerprint.
+-- Failed records grouped by what went wrong: the fingerprint masks what varies between
+-- occurrences of the same error, in this order: UUIDs -> <uuid>, emails -> <email>, quoted
+-- values ('...', "...", «...») -> <value>, hex/number runs of 8+ characters -> <id>, numbers
+-- -> <n>, whitespace runs -> one space. first/last_seen_at are the failing writes' times.
+with failed_records as (
+    select vendor, sync_id, error_message, updated_at
+    from staging.stg_ai_squared__sync_records
+    where status = 'failed' and error_message is not null
+),
+
+fingerprinted as (
+    select
+        vendor,
+        sync_id,
+        error_message,
+        updated_at,
+        trim(regexp_replace(
+            regexp_replace(
+                regexp_replace(
+                    regexp_replace(
+                        regexp_replace(
+                            regexp_replace(
+                                regexp_replace(
+                                    regexp_replace(
+                                        error_message,
+                                        '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}',
+                                        '<uuid>', 'g'
+                                    ),
+                                    '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', '<email>', 'g'
+                                ),
+                                '''[^'']*''', '''<value>''', 'g'
+                            ),
+                            '"[^"]*"', '"<value>"', 'g'
+                        ),
+                        '«[^»]*»', '«<value>»', 'g'
+                    ),
+                    '\b[0-9a-fA-F]{8,}\b', '<id>', 'g'
+                ),
+                '[0-9]+(\.[0-9]+)?', '<n>', 'g'
+            ),
+            '\s+', ' ', 'g'
+        )) as error_fingerprint
+    from failed_records
+),
+
+final as (
+    select
+        vendor,
+        sync_id,
+        error_fingerprint,
+        min(error_message) as example_error,
+        count(*) as failed_records,
+        min(updated_at) as first_seen_at,
+        max(updated_at) as last_seen_at
+    from fingerprinted
+    group by vendor, sync_id, error_fingerprint
+)
+
+select * from final

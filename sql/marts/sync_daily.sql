@@ -1,0 +1,35 @@
+-- grain: one row per sync per UTC day with runs.
+-- A run belongs to the UTC day it finished on (unfinished: the day it started or was queued).
+-- success_rate = succeeded / (succeeded + failed) that day, null when 0; duration_p50_s over
+-- that day's finished runs.
+with runs as (
+    select
+        vendor,
+        sync_id,
+        status,
+        finished_at,
+        duration_s,
+        rows_synced,
+        cast(coalesce(finished_at, started_at, created_at) at time zone 'UTC' as date) as day
+    from marts.sync_runs
+),
+
+final as (
+    select
+        vendor,
+        sync_id,
+        day,
+        count(*) as runs,
+        count(*) filter (where status = 'succeeded') as succeeded,
+        count(*) filter (where status = 'failed') as failed,
+        cast(count(*) filter (where status = 'succeeded') as double)
+        / nullif(count(*) filter (where status in ('succeeded', 'failed')), 0) as success_rate,
+        cast(coalesce(sum(rows_synced), 0) as bigint) as rows_synced,
+        percentile_cont(0.5) within group (order by duration_s) filter (
+            where finished_at is not null
+        ) as duration_p50_s
+    from runs
+    group by vendor, sync_id, day
+)
+
+select * from final

@@ -1,0 +1,12 @@
+-- grain: one row per sync, every vendor.
+-- The sync dimension: a sync is listed here even when it has never run.
+with ai_squared as (
+    select vendor, sync_id, sync_name, vendor_status, is_disabled, expected_interval_s, created_at
+    from staging.stg_ai_squared__syncs
+),
+
+final as (
+    select * from ai_squared
+)
+
+select * from final
