@@ -1,0 +1,218 @@
+"""The marts' metrics computed independently, in pandas, from the sandbox's truth.
+
+Written from the definitions in ../shared/DESIGN.md and the model headers, not from the SQL:
+if the two disagree, one of them misreads the contract.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from sandbox.service import Sandbox
+
+AI_SQUARED_STATUS = {
+    "pending": "queued", "queued": "queued", "started": "running", "querying": "running",
+    "in_progress": "running", "paused": "running", "success": "succeeded", "failed": "failed",
+    "canceled": "cancelled",
+}  # fmt: skip
+UNIT_S = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+
+
+def ts(value: str | None) -> pd.Timestamp | None:
+    return None if value is None else pd.Timestamp(value)
+
+
+def ai_squared_runs(box: Sandbox) -> pd.DataFrame:
+    rows = []
+    for run in box.world.ai_squared.truth_runs():
+        a = run["attributes"]
+        status = AI_SQUARED_STATUS.get(a["status"], "running" if a["finished_at"] is None else "failed")
+        rows.append(
+            {
+                "vendor": "ai_squared",
+                "sync_id": str(a["sync_id"]),
+                "run_id": run["id"],
+                "status": status,
+                "vendor_status": a["status"],
+                "created_at": ts(a["created_at"]),
+                "started_at": ts(a["started_at"]),
+                "finished_at": ts(a["finished_at"]),
+                "duration_s": a["duration"],
+                "rows_synced": a["successful_rows"],
+                "rows_failed": a["failed_rows"],
+                "error_message": a["error"],
+                "is_inferred": False,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def ai_squared_syncs(box: Sandbox) -> pd.DataFrame:
+    rows = []
+    for sync in box.world.ai_squared.truth_syncs():
+        a = sync["attributes"]
+        rows.append(
+            {
+                "vendor": "ai_squared",
+                "sync_id": sync["id"],
+                "sync_name": f"{a['stream_name']}: {a['source']['name']} → {a['destination']['name']}",
+                "is_disabled": a["status"] == "disabled",
+                "expected_interval_s": a["sync_interval"] * UNIT_S[a["sync_interval_unit"]],
+                "created_at": ts(a["created_at"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def with_rows_per_s(runs: pd.DataFrame) -> pd.DataFrame:
+    runs = runs.copy()
+    positive = runs["duration_s"].astype(float) > 0
+    runs["rows_per_s"] = np.where(
+        positive, runs["rows_synced"] / runs["duration_s"].where(positive, 1), np.nan
+    )
+    runs.loc[~positive, "rows_per_s"] = None
+    return runs
+
+
+def _quantile(values: pd.Series, q: float) -> float | None:
+    values = values.dropna().astype(float)
+    return None if values.empty else float(np.quantile(values, q))
+
+
+def _rate(frame: pd.DataFrame) -> float | None:
+    succeeded, failed = (frame["status"] == "succeeded").sum(), (frame["status"] == "failed").sum()
+    return None if succeeded + failed == 0 else succeeded / (succeeded + failed)
+
+
+def health(
+    runs: pd.DataFrame, syncs: pd.DataFrame, as_of: datetime, degraded_below: float = 0.9
+) -> pd.DataFrame:
+    runs = with_rows_per_s(runs)
+    as_of_ts = pd.Timestamp(as_of)
+    began = runs["started_at"].fillna(runs["created_at"])
+    runs = runs.assign(began_at=began)[began.fillna(runs["finished_at"]) <= as_of_ts]
+    runs.loc[runs["finished_at"] > as_of_ts, "finished_at"] = pd.NaT
+    out = []
+    for sync in syncs.itertuples():
+        mine = runs[(runs["vendor"] == sync.vendor) & (runs["sync_id"] == sync.sync_id)]
+        finished = mine[mine["finished_at"].notna()]
+        newest = mine.sort_values("began_at").iloc[-1] if len(mine) else None
+        current = None
+        if newest is not None:
+            current = newest["status"]
+            if pd.isna(newest["finished_at"]) and current != "queued":
+                current = "running"
+        successes = finished[finished["status"] == "succeeded"]["finished_at"]
+        last_success = successes.max() if len(successes) else None
+        since = None if last_success is None else (as_of_ts - last_success).total_seconds()
+        age = (as_of_ts - sync.created_at).total_seconds()
+        failed = finished[finished["status"] == "failed"]
+        streak = len(failed if last_success is None else failed[failed["finished_at"] > last_success])
+        w7 = finished[finished["finished_at"] > as_of_ts - timedelta(days=7)]
+        w30 = finished[finished["finished_at"] > as_of_ts - timedelta(days=30)]
+        interval = sync.expected_interval_s
+        stale = bool(
+            not sync.is_disabled
+            and interval is not None
+            and (since if since is not None else age) > 2 * interval
+        )
+        rate_7d = _rate(w7)
+        if sync.is_disabled:
+            verdict = "disabled"
+        elif streak > 0:
+            verdict = "failing"
+        elif stale:
+            verdict = "stale"
+        elif rate_7d is not None and rate_7d < degraded_below:
+            verdict = "degraded"
+        else:
+            verdict = "healthy"
+        out.append(
+            {
+                "vendor": sync.vendor,
+                "sync_id": sync.sync_id,
+                "sync_name": sync.sync_name,
+                "current_status": current,
+                "last_run_at": None if newest is None else newest["began_at"],
+                "last_success_at": last_success,
+                "seconds_since_success": since,
+                "expected_interval_s": interval,
+                "is_stale": stale,
+                "runs_7d": len(w7),
+                "success_rate_7d": rate_7d,
+                "success_rate_30d": _rate(w30),
+                "duration_p50_s": _quantile(w30["duration_s"], 0.5),
+                "duration_p95_s": _quantile(w30["duration_s"], 0.95),
+                "rows_per_s_p50": _quantile(w30["rows_per_s"], 0.5),
+                "consecutive_failures": streak,
+                "health": verdict,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def daily(runs: pd.DataFrame) -> pd.DataFrame:
+    runs = runs.copy()
+    moment = runs["finished_at"].fillna(runs["started_at"]).fillna(runs["created_at"])
+    runs["day"] = moment.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    out = []
+    for (vendor, sync_id, day), group in runs.groupby(["vendor", "sync_id", "day"]):
+        out.append(
+            {
+                "vendor": vendor,
+                "sync_id": sync_id,
+                "day": day,
+                "runs": len(group),
+                "succeeded": int((group["status"] == "succeeded").sum()),
+                "failed": int((group["status"] == "failed").sum()),
+                "success_rate": _rate(group),
+                "rows_synced": int(group["rows_synced"].fillna(0).sum()),
+                "duration_p50_s": _quantile(group[group["finished_at"].notna()]["duration_s"], 0.5),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+MASKS = (
+    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<uuid>"),
+    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "<email>"),
+    (r"'[^']*'", "'<value>'"),
+    (r'"[^"]*"', '"<value>"'),
+    (r"«[^»]*»", "«<value>»"),
+    (r"\b[0-9a-fA-F]{8,}\b", "<id>"),
+    (r"[0-9]+(\.[0-9]+)?", "<n>"),
+    (r"[ \t\n\r\f\v]+", " "),
+)
+
+
+def fingerprint(message: str) -> str:
+    for pattern, replacement in MASKS:
+        message = re.sub(pattern, replacement, message, flags=re.ASCII)
+    return message.strip()
+
+
+def record_errors(records: list[dict]) -> pd.DataFrame:
+    """records: failed AI Squared record resources as loaded (each under the run that had it)."""
+    rows = [
+        {
+            "vendor": "ai_squared",
+            "sync_id": str(r["attributes"]["sync_id"]),
+            "error_fingerprint": fingerprint(r["attributes"]["error"]),
+            "error": r["attributes"]["error"],
+            "at": ts(r["attributes"]["updated_at"]),
+        }
+        for r in records
+        if r["attributes"]["error"] is not None
+    ]
+    frame = pd.DataFrame(rows)
+    grouped = frame.groupby(["vendor", "sync_id", "error_fingerprint"])
+    return grouped.agg(
+        example_error=("error", "min"),
+        failed_records=("error", "size"),
+        first_seen_at=("at", "min"),
+        last_seen_at=("at", "max"),
+    ).reset_index()

@@ -1,0 +1,69 @@
+"""Every mart column equals the metric computed independently from the sandbox's truth."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.models import build, run_tests
+from sandbox.service import Sandbox
+from tests.conftest import small_config
+from tests.models import expected
+from tests.models.compare import assert_mart_equals, mart
+from tests.sources.conftest import Loader
+
+
+def world_now(box: Sandbox) -> datetime:
+    return datetime.fromtimestamp(box.world.now / 1000, UTC)
+
+
+def check_ai_squared_marts(box: Sandbox, db: Path, with_records: bool = True) -> None:
+    as_of = world_now(box)
+    build(db, as_of=as_of)
+    runs, syncs = expected.ai_squared_runs(box), expected.ai_squared_syncs(box)
+    assert_mart_equals(mart(db, "sync_runs"), expected.with_rows_per_s(runs), ["vendor", "sync_id", "run_id"])
+    health = expected.health(runs, syncs, as_of)
+    actual_health = mart(db, "sync_health")
+    assert set(actual_health["as_of"]) == {as_of}
+    assert_mart_equals(actual_health, health, ["vendor", "sync_id"])
+    assert_mart_equals(mart(db, "sync_daily"), expected.daily(runs), ["vendor", "sync_id", "day"])
+    if with_records:
+        failed = list(box.world.ai_squared.truth_records(status="failed"))
+        assert_mart_equals(
+            mart(db, "record_errors"),
+            expected.record_errors(failed),
+            ["vendor", "sync_id", "error_fingerprint"],
+        )
+    assert [t.path.name for t in run_tests(db) if t.failures] == []
+
+
+def test_ai_squared_marts_equal_the_truth(load: Loader, db: Path) -> None:
+    with Sandbox(small_config(records=20_000)) as box:
+        assert load(box).status == "loaded"
+        check_ai_squared_marts(box, db)
+        health = mart(db, "sync_health")
+    assert {"disabled", "failing", "healthy"} <= set(health["health"])
+
+
+def test_ai_squared_marts_follow_the_clock(load: Loader, db: Path) -> None:
+    with Sandbox(small_config(records=20_000)) as box:
+        load(box)
+        box.advance(3 * 86400)
+        assert load(box).status == "loaded"
+        check_ai_squared_marts(box, db, with_records=False)
+
+
+def test_error_fingerprints_fold_varying_ids_together() -> None:
+    assert (
+        expected.fingerprint(
+            "HTTP 400 from destination: INVALID_FIELD_FOR_INSERT_UPDATE on field Phone "
+            "(request id 6f1c2e9a-1b2c-4d3e-a4f5-0123456789ab)"
+        )
+        == "HTTP <n> from destination: INVALID_FIELD_FOR_INSERT_UPDATE on field Phone (request id <uuid>)"
+    )
+    assert expected.fingerprint("Record 249540 rejected: duplicate value ('zoe.muller12@example.com')") == (
+        "Record <n> rejected: duplicate value ('<value>')"
+    )
+    assert expected.fingerprint("Batch 8812 dropped after 3 retries at a1b2c3d4e5f6") == (
+        "Batch <n> dropped after <n> retries at <id>"
+    )
