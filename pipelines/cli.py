@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
+from pipelines.commands.check import check_command
+from pipelines.commands.demo import demo
 from pipelines.commands.models import models
+from pipelines.commands.report import report
 from pipelines.commands.run import run
 from pipelines.commands.sandbox import sandbox
 
@@ -16,12 +19,16 @@ def main() -> None:
 
     \b
     Examples:
+      syncscope demo                              # everything, on simulated vendors
       syncscope sandbox --env-file sandbox.env   # simulated vendors on loopback
       syncscope run --db syncscope.duckdb         # load every configured vendor
     """
 
 
+main.add_command(check_command)
+main.add_command(demo)
 main.add_command(models)
+main.add_command(report)
 main.add_command(run)
 main.add_command(sandbox)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
-from sources.http import AuthError, VendorError, stats_for
+from sources.http import AuthError, ConfigError, VendorError, stats_for
 
 VENDORS = ("ai_squared", "timbal", "paragon")
 
@@ -42,6 +42,7 @@ class VendorResult:
     vendor: str
     status: str  # loaded | skipped | failed
     message: str = ""
+    error_kind: str = ""  # for failures: config | auth | unreachable | error
     rows: dict[str, int] = field(default_factory=dict)
     requests: int = 0
     retries: int = 0
@@ -93,7 +94,7 @@ def run_vendor(vendor: str, db: Path) -> VendorResult:
     except AuthError as exc:  # raised while building the source: no credentials at all
         return VendorResult(vendor, "skipped", str(exc))
     except VendorError as exc:
-        return VendorResult(vendor, "failed", str(exc))
+        return VendorResult(vendor, "failed", str(exc), _kind(exc))
     pipeline = pipeline_for(vendor, db)
     try:
         pipeline.run(source)
@@ -104,11 +105,22 @@ def run_vendor(vendor: str, db: Path) -> VendorResult:
         )
         logging.getLogger("syncscope").debug("load failed", exc_info=exc)
         return VendorResult(
-            vendor, "failed", message.splitlines()[0], {}, stats.requests, stats.retries, _since(started)
-        )
+            vendor, "failed", message.splitlines()[0], _kind(cause), {}, stats.requests, stats.retries,
+            _since(started),
+        )  # fmt: skip
     rows = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
     rows = {table: n for table, n in rows.items() if not table.startswith("_dlt")}
-    return VendorResult(vendor, "loaded", "", rows, stats.requests, stats.retries, _since(started))
+    return VendorResult(vendor, "loaded", "", "", rows, stats.requests, stats.retries, _since(started))
+
+
+def _kind(exc: BaseException) -> str:
+    if isinstance(exc, ConfigError):
+        return "config"
+    if isinstance(exc, AuthError):
+        return "auth"
+    if isinstance(exc, VendorError):
+        return "unreachable"
+    return "error"
 
 
 def _not_configured(vendor: str, exc: Exception) -> str:

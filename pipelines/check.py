@@ -1,0 +1,41 @@
+"""Threshold checks over marts.sync_health, for alerting: which syncs breach, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipelines.report import load_health
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_success_rate: float = 0.9  # 7-day success rate
+    max_staleness_factor: float = 2.0  # seconds since success / expected interval
+    max_failing_streak: int = 3  # consecutive failed runs
+
+
+def breaches(rows: list[dict], limits: Thresholds) -> list[dict]:
+    """Syncs breaching any threshold (disabled syncs never do), each with its reasons."""
+    out = []
+    for row in rows:
+        if row["health"] == "disabled":
+            continue
+        reasons = []
+        rate = row["success_rate_7d"]
+        if rate is not None and rate < limits.min_success_rate:
+            reasons.append(f"success rate 7d {rate:.1%} < {limits.min_success_rate:.1%}")
+        since, interval = row["seconds_since_success"], row["expected_interval_s"]
+        if since is not None and interval and since > limits.max_staleness_factor * interval:
+            reasons.append(f"no success for {since / interval:.1f}x the expected interval")
+        if row["consecutive_failures"] > limits.max_failing_streak:
+            reasons.append(
+                f"{row['consecutive_failures']} failed runs in a row > {limits.max_failing_streak}"
+            )
+        if reasons:
+            out.append({**row, "reasons": reasons})
+    return out
+
+
+def check(db: object, limits: Thresholds) -> tuple[list[dict], list[dict]]:
+    rows = load_health(db)
+    return rows, breaches(rows, limits)

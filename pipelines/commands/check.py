@@ -1,0 +1,61 @@
+"""`syncscope check`: exit 1 when a sync breaches a threshold, for alerting tools."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from pipelines.check import Thresholds, check
+
+
+def _json_default(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+@click.command("check")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="syncscope.duckdb",
+              show_default=True, help="The DuckDB warehouse file.")  # fmt: skip
+@click.option("--min-success-rate", type=click.FloatRange(0, 1), default=Thresholds.min_success_rate,
+              show_default=True, help="Lowest acceptable 7-day success rate.")  # fmt: skip
+@click.option("--max-staleness-factor", type=click.FloatRange(0), default=Thresholds.max_staleness_factor,
+              show_default=True, help="Most time since success, in expected intervals.")  # fmt: skip
+@click.option("--max-failing-streak", type=click.IntRange(0), default=Thresholds.max_failing_streak,
+              show_default=True, help="Most consecutive failed runs.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the breaches as JSON.")
+def check_command(
+    db: Path, min_success_rate: float, max_staleness_factor: float, max_failing_streak: int, as_json: bool
+) -> None:
+    """Exit 1 and list the syncs that breach a threshold; exit 0 when none does.
+
+    \b
+    Examples:
+      syncscope check
+      syncscope check --min-success-rate 0.95 --max-failing-streak 1
+      syncscope check --json | jq '.breaches[].sync_id'
+    """
+    if not db.exists():
+        raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
+    limits = Thresholds(min_success_rate, max_staleness_factor, max_failing_streak)
+    rows, found = check(db, limits)
+    if as_json:
+        keys = ("vendor", "sync_id", "sync_name", "health", "success_rate_7d", "seconds_since_success",
+                "expected_interval_s", "consecutive_failures", "reasons")  # fmt: skip
+        payload = {
+            "as_of": rows[0]["as_of"] if rows else None,
+            "checked": len(rows),
+            "thresholds": limits.__dict__,
+            "breaches": [{k: b[k] for k in keys} for b in found],
+        }
+        click.echo(json.dumps(payload, default=_json_default, ensure_ascii=False))
+    else:
+        for breach in found:
+            name = breach["sync_name"] or breach["sync_id"]
+            click.echo(f"{breach['vendor']}/{breach['sync_id']} ({name}): {'; '.join(breach['reasons'])}")
+        click.echo(
+            f"{len(found)} of {len(rows)} syncs breach a threshold" if found else f"all {len(rows)} syncs ok"
+        )
+    sys.exit(1 if found else 0)

@@ -1,0 +1,63 @@
+"""A whole run: every vendor's load, then the models, under the warehouse lock.
+
+Exit codes (documented in the README, relied on by schedulers):
+0 all configured vendors loaded and the models built; 2 a setting is wrong (or bad usage);
+3 every vendor tried failed (unreachable or refused credentials); 4 some vendors loaded, some
+failed; 5 another run holds the warehouse; 6 loads went fine but the models failed to build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipelines.lock import warehouse_lock
+from pipelines.models import DEGRADED_BELOW, BuildResult, DataTest, ModelError, build, run_tests
+from pipelines.runner import VendorResult, run_vendor
+
+EXIT_OK, EXIT_CONFIG, EXIT_VENDORS_FAILED, EXIT_PARTIAL, EXIT_LOCKED, EXIT_MODELS = 0, 2, 3, 4, 5, 6
+
+
+@dataclass
+class RunOutcome:
+    results: list[VendorResult] = field(default_factory=list)
+    models: BuildResult | None = None
+    model_error: str = ""
+    failed_tests: list[DataTest] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        failed = [r for r in self.results if r.status == "failed"]
+        if any(r.error_kind == "config" for r in failed):
+            return EXIT_CONFIG
+        if failed:
+            return EXIT_PARTIAL if any(r.status == "loaded" for r in self.results) else EXIT_VENDORS_FAILED
+        return EXIT_MODELS if self.model_error else EXIT_OK
+
+
+def run_all(
+    db: Path,
+    vendors: list[str],
+    as_of: datetime | None = None,
+    degraded_below: float = DEGRADED_BELOW,
+    on_result: object = None,
+) -> RunOutcome:
+    """Load `vendors` one after another (one failing never stops the others), then build.
+
+    Raises LockHeld when another run holds the warehouse.
+    """
+    outcome = RunOutcome()
+    with warehouse_lock(db):
+        for vendor in vendors:
+            result = run_vendor(vendor, db)
+            outcome.results.append(result)
+            if callable(on_result):
+                on_result(result)
+        try:
+            outcome.models = build(db, as_of=as_of, degraded_below=degraded_below)
+        except ModelError as exc:
+            outcome.model_error = str(exc)
+            return outcome
+        outcome.failed_tests = [t for t in run_tests(db) if t.failures]
+    return outcome

@@ -1,0 +1,81 @@
+"""The terminal report: every sync's health, worst first, coloured by health."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+SEVERITY = {"failing": 0, "stale": 1, "degraded": 2, "healthy": 3, "disabled": 4}
+COLOURS = {"failing": "bold red", "stale": "yellow", "degraded": "dark_orange", "healthy": "green",
+           "disabled": "dim"}  # fmt: skip
+
+
+def load_health(db: Path) -> list[dict]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        relation = con.execute("select * from marts.sync_health")
+        names = [d[0] for d in relation.description]
+        rows = [dict(zip(names, r, strict=True)) for r in relation.fetchall()]
+    return sorted(
+        rows,
+        key=lambda r: (SEVERITY.get(r["health"], 9), r["success_rate_7d"] or 0, r["vendor"], r["sync_id"]),
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}s"
+
+
+def console() -> Console:
+    """Rich's own width on a terminal; a wide fixed one in logs and pipes, so nothing is cut."""
+    return Console() if sys.stdout.isatty() else Console(width=150, no_color=True)
+
+
+def render(db: Path, console: Console, limit: int | None = None) -> None:
+    rows = load_health(db)
+    if not rows:
+        console.print("No syncs in the warehouse yet: run `syncscope run` (or `syncscope demo`).")
+        return
+    as_of = rows[0]["as_of"]
+    counts = {h: sum(r["health"] == h for r in rows) for h in SEVERITY}
+    summary = "  ".join(f"[{COLOURS[h]}]{n} {h}[/]" for h, n in counts.items() if n)
+    console.print(f"[bold]{len(rows)} syncs[/] as of {as_of:%Y-%m-%d %H:%M:%S} UTC: {summary}")
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("health", "vendor", "sync", "ok 7d", "ok 30d", "runs 7d", "last success", "streak",
+                   "p50", "p95"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("health", "vendor", "sync") else "right",
+                         no_wrap=column != "sync", overflow="fold")  # fmt: skip
+    for row in rows[:limit]:
+        colour = COLOURS.get(row["health"], "")
+        table.add_row(
+            f"[{colour}]{row['health']}[/]",
+            row["vendor"],
+            (row["sync_name"] or row["sync_id"])[:60],
+            _pct(row["success_rate_7d"]),
+            _pct(row["success_rate_30d"]),
+            str(row["runs_7d"]),
+            _age(row["seconds_since_success"]) + (" ago" if row["seconds_since_success"] is not None else ""),
+            str(row["consecutive_failures"]),
+            _seconds(row["duration_p50_s"]),
+            _seconds(row["duration_p95_s"]),
+        )
+    console.print(table)
+    if limit is not None and len(rows) > limit:
+        console.print(f"… and {len(rows) - limit} more (syncscope report --all)")
