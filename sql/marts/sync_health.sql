@@ -10,7 +10,8 @@
 --   is_stale: not disabled and seconds_since_success (or, never succeeded, the sync's age)
 --     > 2 x expected_interval_s;
 --   consecutive_failures: failed runs finished after the last succeeded run;
---   current_status: the newest run's status as it stood at as_of (null: never ran);
+--   current_status: the newest run's status as it stood at as_of (null: never ran); a run's
+--     time is started_at, else created_at, else finished_at (Paragon's inferred runs);
 --   health, first that holds: disabled, failing (consecutive_failures > 0, i.e. the last
 --     succeeded-or-failed run failed), stale, degraded (success_rate_7d < degraded_below),
 --     else healthy.
@@ -28,7 +29,7 @@ runs as (
         r.vendor,
         r.sync_id,
         r.status,
-        coalesce(r.started_at, r.created_at) as began_at,
+        coalesce(r.started_at, r.created_at, r.finished_at) as began_at,
         case when r.finished_at <= a.as_of then r.finished_at end as finished_at,
         r.duration_s,
         r.rows_per_s,

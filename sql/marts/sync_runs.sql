@@ -1,26 +1,94 @@
 -- grain: one row per run, every vendor (Paragon runs inferred from status snapshots).
--- duration_s = finished_at - started_at in seconds (the vendor's own duration where it gives
--- one); rows_per_s = rows_synced / duration_s where duration_s > 0, else null.
+-- duration_s = finished_at - started_at in seconds (AI Squared `duration`, Timbal
+-- `duration_ms` / 1000); rows_per_s = rows_synced / duration_s where duration_s > 0, else null.
+-- Paragon has no run history, so runs are inferred from its change-only snapshots:
+--   * each advance of lastSyncedAt between two snapshots is one succeeded run, finished_at =
+--     the new lastSyncedAt, rows_synced = the growth of syncedRecordsCount;
+--   * a sync's first snapshot with a lastSyncedAt is one succeeded run too (the cycle behind it
+--     was not watched, so rows_synced is null): without it a sync would have no last success
+--     until its second cycle;
+--   * each move into ERRORED (a first snapshot already ERRORED included) is one failed run,
+--     finished_at = when it was first seen errored, error_message = reason.
+--   Paragon exposes no cycle start: started_at, duration_s and rows_per_s stay null.
 with ai_squared as (
+    select
+        vendor, sync_id, run_id, status, vendor_status, created_at, started_at, finished_at, duration_s,
+        rows_synced, rows_failed, error_message, false as is_inferred
+    from staging.stg_ai_squared__sync_runs
+),
+
+timbal as (
+    select
+        vendor, sync_id, run_id, status, vendor_status, created_at, started_at, finished_at, duration_s,
+        rows_synced, cast(null as bigint) as rows_failed, message as error_message, false as is_inferred
+    from staging.stg_timbal__sync_runs
+),
+
+paragon_snapshots as (
     select
         vendor,
         sync_id,
-        run_id,
+        first_seen_at,
         status,
-        vendor_status,
-        created_at,
-        started_at,
-        finished_at,
-        duration_s,
-        rows_synced,
-        rows_failed,
-        error_message,
-        false as is_inferred
-    from staging.stg_ai_squared__sync_runs
+        synced_records_count,
+        last_synced_at,
+        reason,
+        row_number() over by_time as n,
+        lag(status) over by_time as previous_status,
+        lag(last_synced_at) over by_time as previous_last_synced_at,
+        lag(synced_records_count) over by_time as previous_synced_records_count
+    from staging.stg_paragon__sync_status_snapshots
+    window by_time as (partition by sync_id order by first_seen_at)
+),
+
+paragon_cycles as (
+    select
+        vendor,
+        sync_id,
+        'cycle@' || strftime(last_synced_at, '%Y-%m-%dT%H:%M:%S.%gZ') as run_id,
+        'succeeded' as status,
+        status as vendor_status,
+        cast(null as timestamptz) as created_at,
+        cast(null as timestamptz) as started_at,
+        last_synced_at as finished_at,
+        cast(null as double) as duration_s,
+        case when n > 1 then synced_records_count - coalesce(previous_synced_records_count, 0) end as rows_synced,
+        cast(null as bigint) as rows_failed,
+        cast(null as varchar) as error_message,
+        true as is_inferred
+    from paragon_snapshots
+    where
+        last_synced_at is not null
+        and (previous_last_synced_at is null or last_synced_at > previous_last_synced_at)
+),
+
+paragon_errors as (
+    select
+        vendor,
+        sync_id,
+        'error@' || strftime(first_seen_at, '%Y-%m-%dT%H:%M:%S.%gZ') as run_id,
+        'failed' as status,
+        status as vendor_status,
+        cast(null as timestamptz) as created_at,
+        cast(null as timestamptz) as started_at,
+        first_seen_at as finished_at,
+        cast(null as double) as duration_s,
+        cast(null as bigint) as rows_synced,
+        cast(null as bigint) as rows_failed,
+        reason as error_message,
+        true as is_inferred
+    from paragon_snapshots
+    where status = 'ERRORED' and previous_status is distinct from 'ERRORED'
 ),
 
 unioned as (
     select * from ai_squared
+    union all
+    select * from timbal
+    union all
+    select * from paragon_cycles
+    union all
+    select * from paragon_errors
 ),
 
 final as (

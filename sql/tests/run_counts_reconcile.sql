@@ -1,6 +1,8 @@
 -- Run counts agree between staging, marts.sync_runs and marts.sync_daily: returns mismatches.
 with staged as (
     select vendor, count(*) as runs from staging.stg_ai_squared__sync_runs group by vendor
+    union all
+    select vendor, count(*) from staging.stg_timbal__sync_runs group by vendor
 ),
 
 fact as (

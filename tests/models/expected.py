@@ -93,8 +93,8 @@ def health(
 ) -> pd.DataFrame:
     runs = with_rows_per_s(runs)
     as_of_ts = pd.Timestamp(as_of)
-    began = runs["started_at"].fillna(runs["created_at"])
-    runs = runs.assign(began_at=began)[began.fillna(runs["finished_at"]) <= as_of_ts]
+    began = runs["started_at"].fillna(runs["created_at"]).fillna(runs["finished_at"])
+    runs = runs.assign(began_at=began)[began <= as_of_ts]
     runs.loc[runs["finished_at"] > as_of_ts, "finished_at"] = pd.NaT
     out = []
     for sync in syncs.itertuples():

@@ -1,0 +1,133 @@
+"""`syncscope run`, `check` and `demo` as a scheduler and an on-call engineer meet them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.check import Thresholds, breaches
+from pipelines.jobs import EXIT_CONFIG, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_VENDORS_FAILED
+from pipelines.lock import LockHeld, warehouse_lock
+from pipelines.report import load_health
+from sandbox.faults import Faults
+from sandbox.service import Sandbox
+from tests.conftest import small_config
+
+
+def syncscope(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run the CLI with exactly the SOURCES__ variables given (none from the calling shell)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+    environment.update({"RUNTIME__DLTHUB_TELEMETRY": "false", **(env or {})})
+    command = [sys.executable, "-m", "pipelines.cli", *args]
+    return subprocess.run(command, env=environment, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def box() -> Sandbox:
+    with Sandbox(small_config(records=5_000)) as sandbox:
+        yield sandbox
+
+
+def test_run_loads_every_configured_vendor_and_builds_models(box: Sandbox, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    result = syncscope("run", "--db", str(db), env=box.env())
+    assert result.returncode == EXIT_OK, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["ai_squared", "timbal", "paragon", "models"]
+    assert all(" loaded in " in line for line in lines[:3])
+    assert len(load_health(db)) == 3 * len(box.world.ai_squared.syncs)
+
+
+def test_a_vendor_down_does_not_stop_the_others(box: Sandbox, tmp_path: Path) -> None:
+    box.set_faults("timbal", Faults(error_rate=1.0))
+    try:
+        env = {**box.env(), "SOURCES__TIMBAL__MAX_ATTEMPTS": "2"}
+        result = syncscope("run", "--db", str(tmp_path / "w.duckdb"), env=env)
+    finally:
+        box.set_faults("timbal", Faults())
+    assert result.returncode == EXIT_PARTIAL, result.stdout + result.stderr
+    timbal = next(line for line in result.stdout.splitlines() if line.startswith("timbal"))
+    assert timbal.startswith("timbal      failed: timbal: HTTP 50") and "after 2 attempts" in timbal
+    assert "ai_squared  loaded" in result.stdout and "paragon     loaded" in result.stdout
+
+
+def test_every_vendor_refusing_credentials_exits_3(box: Sandbox, tmp_path: Path) -> None:
+    env = {name: value for name, value in box.env().items() if "LOGIN" not in name}
+    env.update(
+        SOURCES__AI_SQUARED__API_TOKEN="wrong",
+        SOURCES__TIMBAL__API_KEY="wrong",
+        SOURCES__PARAGON__USER_TOKENS='["wrong"]',
+    )
+    result = syncscope("run", "--db", str(tmp_path / "w.duckdb"), env=env)
+    assert result.returncode == EXIT_VENDORS_FAILED, result.stdout + result.stderr
+    assert result.stdout.count(" failed: ") == 3
+
+
+def test_a_wrong_setting_exits_2_with_one_line(box: Sandbox, tmp_path: Path) -> None:
+    env = {**box.env(), "SOURCES__AI_SQUARED__RECORDS_MODE": "some"}
+    result = syncscope("run", "--vendor", "ai_squared", "--db", str(tmp_path / "w.duckdb"), env=env)
+    assert result.returncode == EXIT_CONFIG
+    assert result.stdout.splitlines()[0] == (
+        "ai_squared  failed: ai_squared: records_mode must be one of failed, all, none, not 'some'"
+    )
+
+
+def test_no_vendor_configured_skips_each_in_one_line(tmp_path: Path) -> None:
+    result = syncscope("run", "--db", str(tmp_path / "w.duckdb"), env={}, cwd=tmp_path)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stdout.splitlines()[:3] == [
+        "ai_squared  skipped: ai_squared: not configured (base_url missing); skipped",
+        "timbal      skipped: timbal: not configured (base_url, org_id missing); skipped",
+        "paragon     skipped: paragon: not configured (base_url missing); skipped",
+    ]
+
+
+def test_a_second_run_on_a_locked_warehouse_exits_at_once(box: Sandbox, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with warehouse_lock(db):
+        result = syncscope("run", "--db", str(db), env=box.env())
+        with pytest.raises(LockHeld, match="is being loaded by pid"), warehouse_lock(db):
+            pass
+    assert result.returncode == EXIT_LOCKED
+    assert (
+        result.stderr.strip() == f"run: {db} is being loaded by pid {os.getpid()}; try again when it finishes"
+    )
+    assert not db.exists()
+
+
+def test_check_lists_breaches_and_exits_1_and_json_says_the_same(box: Sandbox, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    assert syncscope("run", "--db", str(db), env=box.env()).returncode == EXIT_OK
+    expected = breaches(load_health(db), Thresholds())
+    assert expected, "the sandbox world has failing syncs"
+    text = syncscope("check", "--db", str(db))
+    assert text.returncode == 1
+    assert (
+        text.stdout.splitlines()[-1] == f"{len(expected)} of {len(load_health(db))} syncs breach a threshold"
+    )
+    payload = json.loads(syncscope("check", "--db", str(db), "--json").stdout)
+    assert [(b["vendor"], b["sync_id"]) for b in payload["breaches"]] == [
+        (b["vendor"], b["sync_id"]) for b in expected
+    ]
+    relaxed = syncscope("check", "--db", str(db), "--min-success-rate", "0", "--max-staleness-factor", "1e9",
+                        "--max-failing-streak", "100000")  # fmt: skip
+    assert relaxed.returncode == 0 and relaxed.stdout.startswith("all ")
+
+
+def test_breaches_follow_each_threshold() -> None:
+    row = {"health": "failing", "success_rate_7d": 0.5, "seconds_since_success": 7200.0,
+           "expected_interval_s": 1800, "consecutive_failures": 4}  # fmt: skip
+    assert breaches([row], Thresholds())[0]["reasons"] == [
+        "success rate 7d 50.0% < 90.0%",
+        "no success for 4.0x the expected interval",
+        "4 failed runs in a row > 3",
+    ]
+    assert breaches([{**row, "health": "disabled"}], Thresholds()) == []
+    assert breaches([row], Thresholds(0.5, 4.0, 4)) == []
