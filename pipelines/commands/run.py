@@ -10,38 +10,30 @@ import click
 from pipelines.jobs import EXIT_LOCKED, RunOutcome, run_all
 from pipelines.lock import LockHeld
 from pipelines.models import DEGRADED_BELOW
-from pipelines.runner import VENDORS, VendorResult
+from pipelines.progress import reporter_for
+from pipelines.runner import VENDORS
 
 
-def summary_line(result: VendorResult) -> str:
-    if result.status != "loaded":
-        return f"{result.vendor:<11} {result.status}: {result.message}"
-    rows = ", ".join(f"{table} {n:,}" for table, n in sorted(result.rows.items())) or "no new rows"
-    return (
-        f"{result.vendor:<11} loaded in {result.seconds:.1f}s: {rows} "
-        f"({result.requests:,} requests, {result.retries:,} retries)"
-    )
-
-
-def report_outcome(outcome: RunOutcome) -> None:
-    if outcome.model_error:
-        click.echo(f"models      failed: {outcome.model_error}", err=True)
-    elif outcome.models:
-        click.echo(f"models      built {len(outcome.models.models)} in {outcome.models.seconds:.2f}s")
-    for test in outcome.failed_tests:
-        click.echo(f"data test   {test.path.name}: {test.failures} offending rows", err=True)
-
-
-def execute(db: Path, vendors: list[str], degraded_below: float = DEGRADED_BELOW) -> RunOutcome:
-    """Run and print one line per step; exits the process when the warehouse is locked."""
+def execute(
+    db: Path, vendors: list[str], degraded_below: float = DEGRADED_BELOW, log_format: str = "text"
+) -> RunOutcome:
+    """Run with progress for the audience at hand; exits the process when the warehouse is locked."""
+    reporter = reporter_for(log_format)
+    reporter.start(vendors)
     try:
-        outcome = run_all(
-            db, vendors, degraded_below=degraded_below, on_result=lambda r: click.echo(summary_line(r))
-        )
+        outcome = run_all(db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done)
     except LockHeld as exc:
+        reporter.finish([], EXIT_LOCKED)
         click.echo(f"run: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
-    report_outcome(outcome)
+    if outcome.model_error:
+        reporter.step("models", f"failed: {outcome.model_error}", ok=False)
+    elif outcome.models:
+        built = outcome.models
+        reporter.step("models", f"built {len(built.models)} in {built.seconds:.2f}s", seconds=built.seconds)
+    for test in outcome.failed_tests:
+        reporter.step("data test", f"{test.path.name}: {test.failures} offending rows", ok=False)
+    reporter.finish(outcome.results, outcome.exit_code)
     return outcome
 
 
@@ -52,7 +44,9 @@ def execute(db: Path, vendors: list[str], degraded_below: float = DEGRADED_BELOW
               show_default=True, help="The DuckDB warehouse file.")  # fmt: skip
 @click.option("--degraded-below", type=click.FloatRange(0, 1), default=DEGRADED_BELOW, show_default=True,
               help="7-day success rate under which a sync is 'degraded'.")  # fmt: skip
-def run(vendors: tuple[str, ...], db: Path, degraded_below: float) -> None:
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: progress on a terminal, else a line a step; json: an object a line.")  # fmt: skip
+def run(vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: str) -> None:
     """Load sync telemetry from every configured vendor, then build the models.
 
     Configuration comes from .dlt/config.toml, .dlt/secrets.toml and SOURCES__<VENDOR>__<KEY>
@@ -68,6 +62,7 @@ def run(vendors: tuple[str, ...], db: Path, degraded_below: float) -> None:
     Examples:
       syncscope run
       syncscope run --vendor ai_squared --db /data/syncscope.duckdb
+      syncscope run --log-format json >> /var/log/syncscope.jsonl
     """
-    outcome = execute(db, list(vendors or VENDORS), degraded_below)
+    outcome = execute(db, list(vendors or VENDORS), degraded_below, log_format)
     sys.exit(outcome.exit_code)

@@ -131,3 +131,12 @@ def test_breaches_follow_each_threshold() -> None:
     ]
     assert breaches([{**row, "health": "disabled"}], Thresholds()) == []
     assert breaches([row], Thresholds(0.5, 4.0, 4)) == []
+
+
+def test_json_log_format_writes_one_object_per_step(box: Sandbox, tmp_path: Path) -> None:
+    result = syncscope("run", "--db", str(tmp_path / "w.duckdb"), "--log-format", "json", env=box.env())
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["vendor", "vendor", "vendor", "models", "run"]
+    assert [e["vendor"] for e in events[:3]] == ["ai_squared", "timbal", "paragon"]
+    assert all(e["status"] == "loaded" and e["requests"] > 0 and e["rows"] for e in events[:3])
+    assert events[-1]["exit_code"] == EXIT_OK == result.returncode
