@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import click
 
+from pipelines.commands.options import iso_time
 from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
-
-
-def parse_as_of(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.BadParameter(f"not an ISO-8601 time: {value!r}") from exc
-    if moment.tzinfo is None:
-        raise click.BadParameter("give a time zone, e.g. 2026-11-23T09:00:00Z")
-    return moment
 
 
 @click.command()
@@ -42,7 +30,7 @@ def models(db: Path, as_of: str | None, degraded_below: float) -> None:
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
     try:
-        result = build(db, as_of=parse_as_of(as_of), degraded_below=degraded_below)
+        result = build(db, as_of=iso_time(as_of), degraded_below=degraded_below)
     except ModelError as exc:
         click.echo(f"models: {exc}", err=True)
         sys.exit(1)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import signal
 import threading
-from datetime import datetime
 from pathlib import Path
 
 import click
 
+from pipelines.commands.options import iso_time
 from sandbox.clock import EPOCH, iso_ms
 from sandbox.config import SIZES, WorldConfig
 from sandbox.faults import Faults
@@ -16,16 +16,9 @@ from sandbox.service import Sandbox
 from sandbox.world import VENDORS
 
 
-def _parse_start(value: str | None) -> int:
-    if value is None:
-        return 0
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.BadParameter(f"not an ISO-8601 time: {value!r}") from exc
-    if moment.tzinfo is None:
-        raise click.BadParameter("give a time zone, e.g. 2026-11-23T09:00:00Z")
-    return int((moment - EPOCH).total_seconds() * 1000)
+def _start_ms(value: str | None) -> int:
+    moment = iso_time(value)
+    return 0 if moment is None else int((moment - EPOCH).total_seconds() * 1000)
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> None:
@@ -83,7 +76,7 @@ def sandbox(
     """
     try:
         config = WorldConfig.sized(size, seed=seed, syncs=syncs, days=days, records=records,
-                                   start_ms=_parse_start(start))  # fmt: skip
+                                   start_ms=_start_ms(start))  # fmt: skip
         faults = Faults(latency_ms=latency_ms, rate_limit_per_s=rate_limit, error_rate=error_rate,
                         drop_rate=drop_rate, truncate_rate=truncate_rate, seed=seed)  # fmt: skip
     except ValueError as exc:

@@ -61,6 +61,15 @@ class _Page:
         }
 
 
+def _listing(request: Request, statuses: tuple[str, ...]) -> tuple[str | None, _Page]:
+    """The status filter and page of a list request; a bad one becomes page.error (a 400)."""
+    page = _Page(request)
+    status = request.param("status")
+    if status is not None and status not in statuses:
+        page.error = _invalid("status", "must be a valid status")
+    return status, page
+
+
 def build_router(world) -> Router:  # world: AiSquaredWorld
     router = Router()
 
@@ -87,6 +96,18 @@ def build_router(world) -> Router:  # world: AiSquaredWorld
             return _errors(401, "Invalid login credentials")
         return json_response(200, {"data": {"type": "token", "id": "1", "attributes": {"token": token}}})
 
+    def resolve(request: Request, sync_id: str, run_id: str | None = None, run_missing: str = "") -> tuple:
+        """(error response or None, sync, run index): auth first, then the sync, then the run."""
+        if denied := authorised(request):
+            return denied, None, None
+        sync = find_sync(sync_id)
+        if sync is None:
+            return _errors(404, "Sync not found"), None, None
+        if run_id is None:
+            return None, sync, None
+        k = world.run_index(sync, int(run_id)) if run_id.isdigit() else None
+        return (_errors(404, run_missing) if k is None else None), sync, k
+
     def list_syncs(request: Request) -> Response:
         if denied := authorised(request):
             return denied
@@ -99,56 +120,32 @@ def build_router(world) -> Router:  # world: AiSquaredWorld
         )
 
     def get_sync(request: Request, sync_id: str) -> Response:
-        if denied := authorised(request):
-            return denied
-        sync = find_sync(sync_id)
-        if sync is None:
-            return _errors(404, "Sync not found")
+        error, _, _ = resolve(request, sync_id)
+        if error:
+            return error
         return json_response(200, {"data": next(s for s in world.sync_resources() if s["id"] == sync_id)})
 
     def list_runs(request: Request, sync_id: str) -> Response:
-        if denied := authorised(request):
-            return denied
-        sync = find_sync(sync_id)
-        if sync is None:
-            return _errors(404, "Sync not found")
-        status = request.param("status")
-        if status is not None and status not in FILTER_STATUSES:
-            return _invalid("status", "must be a valid status")
-        page = _Page(request)
-        if page.error:
-            return page.error
+        error, sync, _ = resolve(request, sync_id)
+        status, page = _listing(request, FILTER_STATUSES)
+        if error or page.error:
+            return error or page.error
         order = world.run_order(sync, status)
         runs = world.runs(sync)
         data = [run_resource(sync, runs, int(k)) for k in order[page.slice(len(order))]]
         return json_response(200, {"data": data, "links": page.links(request, len(order))})
 
     def get_run(request: Request, sync_id: str, run_id: str) -> Response:
-        if denied := authorised(request):
-            return denied
-        sync = find_sync(sync_id)
-        if sync is None:
-            return _errors(404, "Sync not found")
-        k = world.run_index(sync, int(run_id)) if run_id.isdigit() else None
-        if k is None:
-            return _errors(404, "Sync Run not found")
+        error, sync, k = resolve(request, sync_id, run_id, "Sync Run not found")
+        if error:
+            return error
         return json_response(200, {"data": run_resource(sync, world.runs(sync), k)})
 
     def list_records(request: Request, sync_id: str, run_id: str) -> Response:
-        if denied := authorised(request):
-            return denied
-        sync = find_sync(sync_id)
-        if sync is None:
-            return _errors(404, "Sync not found")
-        k = world.run_index(sync, int(run_id)) if run_id.isdigit() else None
-        if k is None:
-            return _errors(404, "SyncRun not found")
-        status = request.param("status")
-        if status is not None and status not in RECORD_STATUSES:
-            return _invalid("status", "must be a valid status")
-        page = _Page(request)
-        if page.error:
-            return page.error
+        error, sync, k = resolve(request, sync_id, run_id, "SyncRun not found")
+        status, page = _listing(request, RECORD_STATUSES)
+        if error or page.error:
+            return error or page.error
         pos = world.record_positions(sync, k, status)
         chosen = np.asarray(pos[page.slice(len(pos))])
         data = record_resources(sync, world.runs(sync), world.records(sync), chosen)

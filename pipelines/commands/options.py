@@ -1,0 +1,20 @@
+"""Option parsing shared by the commands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+
+def iso_time(value: str | None) -> datetime | None:
+    """An ISO-8601 time with a time zone (`2026-11-23T09:00:00Z`), or a one-line usage error."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO-8601 time: {value!r}") from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter("give a time zone, e.g. 2026-11-23T09:00:00Z")
+    return moment
