@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from pipelines.commands.options import iso_time
+from pipelines.commands.options import iso_time_option
 from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
 
 
 @click.command()
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="syncscope.duckdb",
               show_default=True, help="The DuckDB warehouse file.")  # fmt: skip
-@click.option("--as-of", "as_of", metavar="ISO", help="Reference time (default: the newest load).")
+@click.option("--as-of", "as_of", metavar="ISO", callback=iso_time_option,
+              help="Reference time (default: the newest load).")  # fmt: skip
 @click.option("--degraded-below", type=click.FloatRange(0, 1), default=DEGRADED_BELOW, show_default=True,
               help="7-day success rate under which a sync is 'degraded'.")  # fmt: skip
-def models(db: Path, as_of: str | None, degraded_below: float) -> None:
+def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
     """(Re)build staging views and mart tables, then run the data tests in sql/tests.
 
     The build is one transaction: if a model fails, the previous marts stay as they were.
@@ -30,7 +32,7 @@ def models(db: Path, as_of: str | None, degraded_below: float) -> None:
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
     try:
-        result = build(db, as_of=iso_time(as_of), degraded_below=degraded_below)
+        result = build(db, as_of=as_of, degraded_below=degraded_below)
     except ModelError as exc:
         click.echo(f"models: {exc}", err=True)
         sys.exit(1)

@@ -18,3 +18,8 @@ def iso_time(value: str | None) -> datetime | None:
     if moment.tzinfo is None:
         raise click.BadParameter("give a time zone, e.g. 2026-11-23T09:00:00Z")
     return moment
+
+
+def iso_time_option(_: click.Context, __: click.Parameter, value: str | None) -> datetime | None:
+    """`iso_time` as a click callback, so an error names the option it came from."""
+    return iso_time(value)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from pipelines.commands.options import iso_time
+from pipelines.commands.options import iso_time_option
 from sandbox.clock import EPOCH, iso_ms
 from sandbox.config import SIZES, WorldConfig
 from sandbox.faults import Faults
@@ -16,8 +17,7 @@ from sandbox.service import Sandbox
 from sandbox.world import VENDORS
 
 
-def _start_ms(value: str | None) -> int:
-    moment = iso_time(value)
+def _start_ms(moment: datetime | None) -> int:
     return 0 if moment is None else int((moment - EPOCH).total_seconds() * 1000)
 
 
@@ -40,7 +40,9 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
 @click.option("--syncs", type=click.IntRange(1), help="Syncs per vendor (overrides --size).")
 @click.option("--days", type=click.IntRange(1), help="Days of history (overrides --size).")
 @click.option("--records", type=click.IntRange(0), help="AI Squared record rows (overrides --size).")
-@click.option("--start", "start", metavar="ISO", help="World start time (default: now).")
+@click.option(
+    "--start", "start", metavar="ISO", callback=iso_time_option, help="World start time (default: now)."
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--latency-ms", type=click.FloatRange(0), default=0.0, help="Added to every request.")
 @click.option(
@@ -58,7 +60,7 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
     help="Write the SOURCES__... variables that point the pipelines here.",
 )
 def sandbox(
-    seed: int, size: str, syncs: int | None, days: int | None, records: int | None, start: str | None,
+    seed: int, size: str, syncs: int | None, days: int | None, records: int | None, start: datetime | None,
     host: str, latency_ms: float, rate_limit: float, error_rate: float, drop_rate: float,
     truncate_rate: float, env_file: Path | None,
 ) -> None:  # fmt: skip

@@ -105,4 +105,4 @@ def test_cli_rejects_bad_options_in_one_line() -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert "Invalid value: not an ISO-8601 time: 'yesterday'" in result.stderr
+    assert "Invalid value for '--start': not an ISO-8601 time: 'yesterday'" in result.stderr
