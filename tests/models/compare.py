@@ -15,6 +15,12 @@ def mart(db: Path, name: str) -> pd.DataFrame:
         return con.execute(f"select * from marts.{name}").df()
 
 
+def mart_rows(db: Path, name: str) -> list[dict]:
+    """A mart as dicts, with None (not NaN/NaT) where a value is missing."""
+    frame = mart(db, name)
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
 def _same(a: object, b: object) -> bool:
     a_missing = a is None or (isinstance(a, float) and math.isnan(a)) or a is pd.NaT
     b_missing = b is None or (isinstance(b, float) and math.isnan(b)) or b is pd.NaT
