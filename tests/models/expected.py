@@ -216,3 +216,57 @@ def record_errors(records: list[dict]) -> pd.DataFrame:
         first_seen_at=("at", "min"),
         last_seen_at=("at", "max"),
     ).reset_index()
+
+
+TIMBAL_STATE = {"queued": "queued", "running": "running", "completed": "succeeded", "failed": "failed",
+                "cancelled": "cancelled", "canceled": "cancelled"}  # fmt: skip
+
+
+def timbal_seen_runs(polls: list[list[dict]]) -> pd.DataFrame:
+    """Every run shown in any poll's recent_runs, as last seen (polls: truth_syncs() per poll)."""
+    latest: dict[str, dict] = {}
+    for details in polls:
+        for detail in details:
+            for run in detail["recent_runs"]:
+                latest[run["job_id"]] = {**run, "sync_id": detail["sync"]["id"]}
+    rows = []
+    for run in latest.values():
+        state = run["state"].lower()
+        status = TIMBAL_STATE.get(state, "running" if run["finished_at"] is None else "failed")
+        rows.append(
+            {
+                "vendor": "timbal",
+                "sync_id": run["sync_id"],
+                "run_id": run["job_id"],
+                "status": status,
+                "vendor_status": run["state"],
+                "created_at": ts(run["created_at"]),
+                "started_at": ts(run["started_at"]),
+                "finished_at": ts(run["finished_at"]),
+                "duration_s": None if run["duration_ms"] is None else run["duration_ms"] / 1000,
+                "rows_synced": run["rows_emitted"],
+                "rows_failed": None,
+                "error_message": run["message"],
+                "is_inferred": False,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def timbal_syncs(details: list[dict]) -> pd.DataFrame:
+    """The sync dimension from the latest poll's truth."""
+    rows = []
+    for detail in details:
+        s = detail["sync"]
+        name = s["name"] or f"{s['source_schema']}.{s['source_table']} → {s['dest_table']}"
+        rows.append(
+            {
+                "vendor": "timbal",
+                "sync_id": s["id"],
+                "sync_name": name,
+                "is_disabled": not s["enabled"],
+                "expected_interval_s": s["interval_secs"],
+                "created_at": ts(s["created_at"]),
+            }
+        )
+    return pd.DataFrame(rows)

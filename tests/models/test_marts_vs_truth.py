@@ -67,3 +67,25 @@ def test_error_fingerprints_fold_varying_ids_together() -> None:
     assert expected.fingerprint("Batch 8812 dropped after 3 retries at a1b2c3d4e5f6") == (
         "Batch <n> dropped after <n> retries at <id>"
     )
+
+
+def test_timbal_marts_equal_the_runs_the_polls_saw(load: Loader, db: Path) -> None:
+    with Sandbox(small_config()) as box:
+        polls = []
+        for _ in range(3):
+            assert load(box, "timbal").status == "loaded"
+            polls.append(box.world.timbal.truth_syncs())
+            box.advance(1800)
+        as_of = world_now(box)
+        build(db, as_of=as_of)
+    runs, syncs = expected.timbal_seen_runs(polls), expected.timbal_syncs(polls[-1])
+    assert_mart_equals(mart(db, "sync_runs"), expected.with_rows_per_s(runs), ["vendor", "sync_id", "run_id"])
+    assert_mart_equals(mart(db, "sync_health"), expected.health(runs, syncs, as_of), ["vendor", "sync_id"])
+    assert_mart_equals(mart(db, "sync_daily"), expected.daily(runs), ["vendor", "sync_id", "day"])
+    coverage = mart(db, "history_coverage").set_index("sync_id")
+    for detail in polls[-1]:
+        sync_id = detail["sync"]["id"]
+        loaded = int((runs["sync_id"] == sync_id).sum())
+        assert coverage.loc[sync_id, "runs_reported"] == detail["stats"]["runs_total"]
+        assert coverage.loc[sync_id, "runs_missed"] == detail["stats"]["runs_total"] - loaded
+    assert [t.path.name for t in run_tests(db) if t.failures] == []
