@@ -3,7 +3,13 @@
 Exit codes (documented in the README, relied on by schedulers):
 0 all configured vendors loaded and the models built; 2 a setting is wrong (or bad usage);
 3 every vendor tried failed (unreachable or refused credentials); 4 some vendors loaded, some
-failed; 5 another run holds the warehouse; 6 loads went fine but the models failed to build.
+failed; 5 another run holds the warehouse; 6 loads went fine but the models failed to build;
+7 loads and models went fine but publishing the marts for BI tools failed.
+
+Publishing (pipelines/publish.py) follows every successful build, still under the lock. Its
+failure never undoes the load: the data is in the warehouse, BI tools keep the previous published
+version, and the run exits 7 (only when nothing worse happened) so a scheduler still alerts on a
+BI copy going stale.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from pathlib import Path
 
 from pipelines.lock import warehouse_lock
 from pipelines.models import DEGRADED_BELOW, BuildResult, DataTest, ModelError, build, run_tests
+from pipelines.publish import Publication, publish_marts
 from pipelines.runner import VendorResult, run_vendor
 
 EXIT_OK, EXIT_CONFIG, EXIT_VENDORS_FAILED, EXIT_PARTIAL, EXIT_LOCKED, EXIT_MODELS = 0, 2, 3, 4, 5, 6
+EXIT_PUBLISH = 7
 
 
 @dataclass
@@ -25,6 +33,8 @@ class RunOutcome:
     models: BuildResult | None = None
     model_error: str = ""
     failed_tests: list[DataTest] = field(default_factory=list)
+    publication: Publication | None = None
+    publish_error: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -33,7 +43,9 @@ class RunOutcome:
             return EXIT_CONFIG
         if failed:
             return EXIT_PARTIAL if any(r.status == "loaded" for r in self.results) else EXIT_VENDORS_FAILED
-        return EXIT_MODELS if self.model_error else EXIT_OK
+        if self.model_error:
+            return EXIT_MODELS
+        return EXIT_PUBLISH if self.publish_error else EXIT_OK
 
 
 def run_all(
@@ -42,10 +54,13 @@ def run_all(
     as_of: datetime | None = None,
     degraded_below: float = DEGRADED_BELOW,
     on_result: object = None,
+    publish: bool = True,
+    publish_dir: Path | None = None,
 ) -> RunOutcome:
-    """Load `vendors` one after another (one failing never stops the others), then build.
+    """Load `vendors` one after another (one failing never stops the others), build, publish.
 
-    Raises LockHeld when another run holds the warehouse.
+    `publish_dir` defaults to `<db stem>_published/` beside the warehouse. Raises LockHeld when
+    another run holds the warehouse.
     """
     outcome = RunOutcome()
     with warehouse_lock(db):
@@ -60,4 +75,10 @@ def run_all(
             outcome.model_error = str(exc)
             return outcome
         outcome.failed_tests = [t for t in run_tests(db) if t.failures]
+        if publish:
+            try:
+                outcome.publication = publish_marts(db, publish_dir)
+            except Exception as exc:  # any failure here must leave the committed load alone
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                outcome.publish_error = f"{first}; BI tools keep the previous version"
     return outcome

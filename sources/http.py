@@ -143,8 +143,14 @@ class VendorClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get_json(self, url: str, params: dict[str, Any] | None = None) -> tuple[Any, httpx.Response]:
-        """GET and parse JSON, retrying what is transient; raise VendorError for the rest."""
+    def get_json(
+        self, url: str, params: dict[str, Any] | None = None, *, auth: httpx.Auth | None = None
+    ) -> tuple[Any, httpx.Response]:
+        """GET and parse JSON, retrying what is transient; raise VendorError for the rest.
+
+        `auth` replaces the client's auth for this call only: a vendor with one token per
+        user (Paragon) shares one pooled client between users instead of one client each.
+        """
         retrying = Retrying(
             retry=retry_if_exception(_retryable),
             stop=stop_after_attempt(self.retry.attempts),
@@ -155,7 +161,9 @@ class VendorClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    response = self._http.get(url, params=params)
+                    response = self._http.get(
+                        url, params=params, auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth
+                    )
                     if response.status_code in RETRY_STATUSES:
                         raise RetryableStatus(response)
                     if response.status_code >= 400:

@@ -1,19 +1,11 @@
-"""Rows -> Arrow tables with the types the warehouse keeps.
-
-Arrow is how the source stays fast: dlt loads Arrow tables about 30x faster than dict rows
-(../shared/DLT.md). Known attributes get explicit types; attributes the API adds later are kept
-with inferred types, so a new field never breaks a load.
-"""
+"""AI Squared's run and record columns, typed for the warehouse."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 import pyarrow as pa
 
-TS = pa.timestamp("us", tz="UTC")
-INT = pa.int64()
+from sources.arrow import INT, TS, to_table
+
 RUN_TYPES: dict[str, pa.DataType] = {
     "id": INT,
     "sync_id": INT,
@@ -44,27 +36,6 @@ RECORD_TYPES: dict[str, pa.DataType] = {
     "updated_at": TS,
 }
 JSON_COLUMNS = ("record", "logs")
-
-
-def _column(values: list[Any], dtype: pa.DataType | None) -> pa.Array:
-    if dtype is None:
-        return pa.array(values)
-    if pa.types.is_timestamp(dtype):
-        return pa.array(values, pa.string()).cast(dtype)
-    return pa.array(values, dtype)
-
-
-def to_table(rows: list[dict], types: dict[str, pa.DataType], json_columns: tuple[str, ...] = ()) -> pa.Table:
-    names = list(types)
-    for row in rows:
-        names.extend(k for k in row if k not in types and k not in names)
-    columns = {}
-    for name in names:
-        values = [row.get(name) for row in rows]
-        if name in json_columns:
-            values = [None if v is None else orjson.dumps(v).decode() for v in values]
-        columns[name] = _column(values, types.get(name))
-    return pa.table(columns)
 
 
 def runs_table(runs: list[dict]) -> pa.Table:

@@ -140,3 +140,20 @@ def test_json_log_format_writes_one_object_per_step(box: Sandbox, tmp_path: Path
     assert [e["vendor"] for e in events[:3]] == ["ai_squared", "timbal", "paragon"]
     assert all(e["status"] == "loaded" and e["requests"] > 0 and e["rows"] for e in events[:3])
     assert events[-1]["exit_code"] == EXIT_OK == result.returncode
+
+
+def test_generic_environment_variables_never_reach_a_vendor(box: Sandbox, tmp_path: Path) -> None:
+    """dlt would fill `api_key` from a bare API_KEY meant for another tool; the runner does not."""
+    env = {
+        name: value
+        for name, value in box.env().items()
+        if name not in ("SOURCES__TIMBAL__API_KEY", "SOURCES__TIMBAL__BASE_URL")
+    }
+    env.update(API_KEY=box.world.timbal.api_key, BASE_URL=box.url("timbal"))
+    box.reset_requests("timbal")
+    result = syncscope("run", "--vendor", "timbal", "--db", str(tmp_path / "w.duckdb"), env=env, cwd=tmp_path)
+    assert (
+        result.stdout.splitlines()[0]
+        == "timbal      skipped: timbal: not configured (base_url missing); skipped"
+    )
+    assert box.requests("timbal") == []

@@ -1,0 +1,202 @@
+"""Timbal sync telemetry: sync configuration history, status snapshots, and every run seen.
+
+Timbal has no run-history endpoint: a sync's detail shows its stats rollup and only its newest
+few runs (`recent_runs`). So each load is a poll: list the org's syncs, fetch every detail, and
+keep what changed since the last poll:
+
+* `syncs` — configuration with history (dlt `scd2`): a change of enabled, interval, cursor
+  column, destination table or name closes the old version and opens a new one, valid from the
+  poll time. A sync missing from a poll's list is closed (deleted). With `connector_ids`, only
+  syncs of those connectors can be closed; other connectors' versions stay as they are.
+* `sync_snapshots` — stats rollup and freshness per sync, one row per poll that changed any of it,
+  keyed (sync_id, polled_at).
+* `sync_runs` — every run ever seen in `recent_runs`, merged on `job_id`, so a run seen running
+  and later completed ends as one row with its final values.
+
+History coverage: runs that started and left the recent window between two polls are never
+seen. `stats.runs_total` of the newest snapshot minus the sync's rows in `sync_runs` is the number
+of runs missed (see `coverage_sql`); poll more often than a sync's interval x the window size to
+miss none.
+
+Per-load state (dlt resource state, committed with the load package, so a crashed load
+repeats cleanly): the last config fingerprint and boundary (`syncs`), a hash of each sync's last
+snapshot (`sync_snapshots`), and a hash of each run in each sync's current window (`sync_runs`).
+An unchanged world therefore loads no rows at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.common.typing import TSecretStrValue
+from dlt.sources import DltResource
+
+from sources.http import AuthError, ConfigError, RetryPolicy, VendorClient
+
+from .api import VENDOR, BearerAuth, TimbalApi
+from .poll import Poll
+from .tables import (
+    SNAPSHOT_COLUMNS,
+    SYNC_COLUMNS,
+    config_row,
+    digest,
+    run_row,
+    runs_table,
+    snapshot_hash,
+    snapshot_row,
+    typed_snapshot,
+)
+
+BATCH_ROWS = 20_000  # runs per yielded Arrow table
+SCD2: dict[str, Any] = {"disposition": "merge", "strategy": "scd2", "row_version_column_name": "config_hash"}
+
+
+@dlt.source(name="timbal", max_table_nesting=0)
+def timbal(
+    base_url: str = dlt.config.value,
+    org_id: str = dlt.config.value,
+    api_key: TSecretStrValue | None = None,
+    connector_ids: list[str] | None = None,
+    http_concurrency: int = 8,
+    timeout_seconds: float = 30.0,
+    max_attempts: int = 6,
+) -> Sequence[DltResource]:
+    """syncs (scd2), sync_snapshots and sync_runs of one Timbal org.
+
+    Args:
+        connector_ids: only syncs of these connectors (one list call each); default: every sync
+            the API key can list.
+        http_concurrency: detail requests in flight at once (and the connection pool size).
+    """
+    if not api_key:
+        raise AuthError(VENDOR, "no credentials: set sources.timbal.api_key")
+    if connector_ids is not None and not connector_ids:
+        raise ConfigError(VENDOR, "connector_ids is empty: name at least one connector, or unset it for all")
+    if http_concurrency < 1:
+        raise ConfigError(VENDOR, f"http_concurrency must be at least 1, not {http_concurrency}")
+    client = VendorClient(
+        VENDOR,
+        base_url,
+        auth=BearerAuth(api_key),
+        timeout_s=timeout_seconds,
+        max_connections=http_concurrency,
+        retry=RetryPolicy(attempts=max_attempts),
+        token_setting="sources.timbal.api_key",
+    )
+    poll = Poll(TimbalApi(client, org_id), connector_ids, http_concurrency)
+    scope = destination_scope(connector_ids)
+
+    @dlt.resource(name="syncs", write_disposition=SCD2, columns=SYNC_COLUMNS)
+    def syncs() -> Iterator[Any]:
+        """Every listed sync's configuration, when the listed set differs from the last load's.
+
+        scd2 compares the load with the open versions: a listed sync with a new `config_hash`
+        opens a version, an open version absent from the load (within `scope`) is closed. So the
+        whole list goes in every time something changed, and nothing when nothing did.
+        """
+        listing = poll.listing()
+        rows = [config_row(s) for s in listing.syncs]
+        state = dlt.current.resource_state()
+        listed = digest([scope, sorted(r["config_hash"] for r in rows)])
+        if state.get("listed") == listed:
+            return
+        # Versions must not run backwards if the vendor's clock (or ours, as fallback) does.
+        last = state.get("boundary")
+        boundary = max(listing.polled_at, datetime.fromisoformat(last)) if last else listing.polled_at
+        state["listed"], state["boundary"] = listed, boundary.isoformat()
+        if rows:
+            hints = {**SCD2, "boundary_timestamp": boundary, "destination_scope": scope}
+            yield dlt.mark.with_hints(rows, dlt.mark.make_hints(write_disposition=hints))
+
+    @dlt.resource(
+        name="sync_snapshots",
+        primary_key=("sync_id", "polled_at"),
+        write_disposition="merge",
+        columns=SNAPSHOT_COLUMNS,
+    )
+    def sync_snapshots() -> Iterator[list[dict]]:
+        """A row per sync whose stats or freshness changed since its last snapshot."""
+        hashes: dict[str, str] = dlt.current.resource_state().setdefault("hashes", {})
+        changed = []
+        for detail in poll.details():
+            row = snapshot_row(detail.view, detail.stats, detail.polled_at)
+            row["sync_id"] = detail.sync_id
+            fingerprint = snapshot_hash(row)
+            if hashes.get(detail.sync_id) != fingerprint:
+                hashes[detail.sync_id] = fingerprint
+                changed.append(typed_snapshot(row))
+        _forget_unlisted(hashes, poll)
+        if changed:
+            yield changed
+
+    @dlt.resource(name="sync_runs", primary_key="job_id", write_disposition="merge")
+    def sync_runs() -> Iterator[pa.Table]:
+        """Runs of each recent window that are new or changed since the last load saw them.
+
+        A run only ever leaves the window (newer runs push it out), so remembering the current
+        window's run hashes per sync is enough to skip every unchanged run, with bounded state.
+        """
+        recent: dict[str, dict[str, str]] = dlt.current.resource_state().setdefault("recent", {})
+        batch: list[dict] = []
+        for detail in poll.details():
+            runs = [r for r in detail.recent_runs if isinstance(r, dict) and r.get("job_id")]
+            window = {str(r["job_id"]): digest(r) for r in runs}
+            known = recent.get(detail.sync_id, {})
+            batch.extend(
+                run_row(r, detail.sync_id)
+                for r in runs
+                if known.get(str(r["job_id"])) != window[str(r["job_id"])]
+            )
+            recent[detail.sync_id] = window
+            if len(batch) >= BATCH_ROWS:
+                yield runs_table(batch)
+                batch = []
+        _forget_unlisted(recent, poll)
+        if batch:
+            yield runs_table(batch)
+
+    return syncs(), sync_snapshots(), sync_runs()
+
+
+def destination_scope(connector_ids: list[str] | None) -> str:
+    """The `syncs` rows a load may close: all (TRUE), or those of the configured connectors.
+
+    dlt keeps this hint in the stored schema, so it is set on every load, TRUE included: a full
+    load after a narrowed one must again close deleted syncs of every connector.
+    """
+    if connector_ids is None:
+        return "TRUE"
+    quoted = ", ".join(
+        "'" + c.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'" for c in connector_ids
+    )
+    return f"{{table}}.connector_id IN ({quoted})"
+
+
+def _forget_unlisted(per_sync: dict[str, Any], poll: Poll) -> None:
+    """Drop state of syncs a full list no longer shows (deleted); a narrowed list proves nothing."""
+    if poll.narrowed:
+        return
+    listed = {s["id"] for s in poll.listing().syncs}
+    for sync_id in [s for s in per_sync if s not in listed]:
+        del per_sync[sync_id]
+
+
+def coverage_sql(dataset: str = "raw_timbal") -> str:
+    """Per sync: runs Timbal counts (newest snapshot), runs the warehouse holds, runs missed."""
+    return f"""
+        with latest as (
+            select sync_id, runs_total,
+                   row_number() over (partition by sync_id order by polled_at desc) as n
+            from {dataset}.sync_snapshots
+        ), seen as (
+            select sync_id, count(*) as runs_seen from {dataset}.sync_runs group by sync_id
+        )
+        select l.sync_id, l.runs_total, coalesce(s.runs_seen, 0) as runs_seen,
+               l.runs_total - coalesce(s.runs_seen, 0) as runs_missed
+        from latest l left join seen s using (sync_id)
+        where l.n = 1
+    """

@@ -1,0 +1,103 @@
+"""Timbal's two endpoints: the org's sync list and one sync's detail, each with its poll time.
+
+The poll time is the response's HTTP `Date` header: the vendor's clock, not ours, so snapshots
+and version boundaries line up with the times inside the payload (`seconds_since_success` is
+computed at that instant) even when the poller's clock drifts; it falls back to the local clock
+when the header is missing or unreadable.
+
+The list response is undocumented (../shared/VENDORS.md, unconfirmed): `{"syncs": [...]}` is
+what we expect, and a bare list, `data`/`items` envelopes and `next`/`links.next` page links are
+accepted too, so a different real shape does not break a load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from sources.http import VendorClient
+
+VENDOR = "timbal"
+LIST_KEYS = ("syncs", "data", "items")
+
+
+def poll_time(response: httpx.Response) -> datetime:
+    """When the vendor answered, from its `Date` header; local time if it has none."""
+    try:
+        when = parsedate_to_datetime(response.headers["date"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return datetime.now(UTC)
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _segment(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _items(body: Any) -> list[dict]:
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for key in LIST_KEYS:
+            if isinstance(body.get(key), list):
+                return body[key]
+    return []
+
+
+def _next_link(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    links = body.get("links")
+    link = links.get("next") if isinstance(links, dict) else body.get("next")
+    return link if isinstance(link, str) and link else None
+
+
+class BearerAuth(httpx.Auth):
+    """`Authorization: Bearer <API key>` on every request; the key stays out of reprs and errors."""
+
+    def __init__(self, api_key: str) -> None:
+        self._api_key = api_key
+
+    def __repr__(self) -> str:
+        return "BearerAuth(***)"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._api_key}"
+        yield request
+
+
+class TimbalApi:
+    def __init__(self, client: VendorClient, org_id: str) -> None:
+        self.client = client
+        self.org_id = org_id
+
+    def list_syncs(self, connector_id: str | None = None) -> tuple[list[dict], datetime]:
+        """SyncViews of the org (or of one connector) and the time of the first response."""
+        url: str | None = f"/orgs/{_segment(self.org_id)}/connectors/syncs"
+        params: dict[str, Any] | None = {"connector_id": connector_id} if connector_id else None
+        syncs: list[dict] = []
+        polled_at: datetime | None = None
+        followed: set[str] = set()
+        while url:
+            body, response = self.client.get_json(url, params)
+            polled_at = polled_at or poll_time(response)
+            syncs.extend(s for s in _items(body) if isinstance(s, dict) and "id" in s)
+            url, params = _next_link(body), None
+            if url in followed:  # a server repeating its last page must not loop us forever
+                break
+            followed.add(url or "")
+        return syncs, polled_at or datetime.now(UTC)
+
+    def detail(self, sync: dict) -> tuple[dict, datetime]:
+        """SyncDetailRes of one listed sync and when it was answered; NotFound if it is gone."""
+        url = (
+            f"/orgs/{_segment(self.org_id)}/connectors/{_segment(sync['connector_id'])}"
+            f"/syncs/{_segment(sync['id'])}"
+        )
+        body, response = self.client.get_json(url)
+        return body, poll_time(response)
