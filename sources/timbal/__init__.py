@@ -15,8 +15,8 @@ keep what changed since the last poll:
 
 History coverage: runs that started and left the recent window between two polls are never
 seen. `stats.runs_total` of the newest snapshot minus the sync's rows in `sync_runs` is the number
-of runs missed (see `coverage_sql`); poll more often than a sync's interval x the window size to
-miss none.
+of runs missed (`marts.history_coverage` reports it); poll more often than a sync's
+interval x the window size to miss none.
 
 Per-load state (dlt resource state, committed with the load package, so a crashed load
 repeats cleanly): the last config fingerprint and boundary (`syncs`), a hash of each sync's last
@@ -183,20 +183,3 @@ def _forget_unlisted(per_sync: dict[str, Any], poll: Poll) -> None:
     listed = {s["id"] for s in poll.listing().syncs}
     for sync_id in [s for s in per_sync if s not in listed]:
         del per_sync[sync_id]
-
-
-def coverage_sql(dataset: str = "raw_timbal") -> str:
-    """Per sync: runs Timbal counts (newest snapshot), runs the warehouse holds, runs missed."""
-    return f"""
-        with latest as (
-            select sync_id, runs_total,
-                   row_number() over (partition by sync_id order by polled_at desc) as n
-            from {dataset}.sync_snapshots
-        ), seen as (
-            select sync_id, count(*) as runs_seen from {dataset}.sync_runs group by sync_id
-        )
-        select l.sync_id, l.runs_total, coalesce(s.runs_seen, 0) as runs_seen,
-               l.runs_total - coalesce(s.runs_seen, 0) as runs_missed
-        from latest l left join seen s using (sync_id)
-        where l.n = 1
-    """

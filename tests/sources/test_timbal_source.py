@@ -18,12 +18,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.models import build
 from pipelines.runner import VendorResult, state_dir
 from sandbox.clock import iso_ms
 from sandbox.faults import Faults
 from sandbox.http import Request
 from sandbox.service import Sandbox
-from sources.timbal import coverage_sql
 from tests.conftest import small_config
 from tests.sources.conftest import Loader
 from tests.sources.warehouse import all_text, rows
@@ -162,8 +162,10 @@ def snapshots_in(db: Path) -> dict[tuple[str, str], dict]:
 
 
 def coverage_in(db: Path) -> dict[str, int]:
+    """Runs missed per sync, as the warehouse reports them (marts.history_coverage)."""
+    build(db)
     with duckdb.connect(str(db), read_only=True) as con:
-        return {s: missed for s, _, _, missed in con.sql(coverage_sql(RAW)).fetchall()}
+        return dict(con.execute("select sync_id, runs_missed from marts.history_coverage").fetchall())
 
 
 def assert_equals_truth(polls: Polls) -> None:
