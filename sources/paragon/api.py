@@ -1,0 +1,65 @@
+"""Paragon's two Sync API calls, each answered with the vendor's own clock reading.
+
+Every answer's `Date` header is the poll time: backoffs and "first seen" times then run on the
+vendor's clock (the sandbox's world clock in tests), not on a local clock that may drift or, in
+the sandbox, sit days away. The local clock is only the fallback for an answer without `Date`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote
+
+import httpx
+
+from sources.http import AuthError, VendorClient
+
+from .tokens import VENDOR, UserToken
+
+SYNCS = "/api/syncs"
+
+
+def poll_time(response: httpx.Response) -> datetime:
+    """When the vendor answered: the `Date` header (UTC, to the second), else the local clock."""
+    value = response.headers.get("date")
+    if value:
+        try:
+            return parsedate_to_datetime(value).astimezone(UTC)
+        except (TypeError, ValueError):
+            pass
+    return datetime.now(UTC)
+
+
+def epoch_ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def from_epoch_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+class ParagonApi:
+    """Calls made as one connected user; a 401 names the token's index, never the token."""
+
+    def __init__(self, client: VendorClient) -> None:
+        self.client = client
+
+    def list_syncs(self, user: UserToken) -> tuple[list[dict], datetime]:
+        """The user's syncs (no pagination is documented) and the poll time."""
+        body, response = self._get(user, SYNCS)
+        items = body.get("data") if isinstance(body, dict) else None
+        return [i for i in items or [] if isinstance(i, dict) and i.get("id")], poll_time(response)
+
+    def sync_status(self, user: UserToken, sync_id: str) -> tuple[dict, datetime]:
+        """One SyncStatus and the poll time; NotFound when the sync is gone."""
+        body, response = self._get(user, f"{SYNCS}/{quote(str(sync_id), safe='')}")
+        return body, poll_time(response)
+
+    def _get(self, user: UserToken, url: str) -> tuple[dict, httpx.Response]:
+        try:
+            return self.client.get_json(url, auth=user.auth)
+        except AuthError as exc:
+            # VendorClient says "...: check sources.paragon.user_tokens"; say which token.
+            message = str(exc).removeprefix(f"{VENDOR}: ")
+            raise AuthError(VENDOR, f"{message.rsplit(': check ', 1)[0]}: check {user.label}") from None

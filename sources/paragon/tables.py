@@ -1,0 +1,132 @@
+"""Rows of the two Paragon tables, their column types, and the fingerprints that decide a change.
+
+A snapshot is worth a row only when the observable state moved, so each row has a fingerprint
+of exactly the fields that define that state; the load keeps the last fingerprint per sync in
+dlt state. Columns are declared up front: fields Paragon omits until they apply (lastSyncedAt,
+reason, rateLimitBackoffMs) would otherwise get no column, or a guessed type, on first load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from typing import Any
+
+import orjson
+from dlt.common.schema.typing import TTableSchemaColumns
+
+from .poll import Observation
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _columns(types: dict[str, str], not_null: tuple[str, ...]) -> TTableSchemaColumns:
+    return {name: {"data_type": kind, "nullable": name not in not_null} for name, kind in types.items()}
+
+
+SNAPSHOT_COLUMNS = _columns(
+    {
+        "sync_id": "text",
+        "first_seen_at": "timestamp",
+        "polled_at": "timestamp",
+        "user_id": "text",
+        "credential_id": "text",
+        "status": "text",
+        "total_records": "bigint",
+        "synced_records_count": "bigint",
+        "last_synced_at": "timestamp",
+        "latest_cursor": "text",
+        "reason": "text",
+        "rate_limit_backoff_ms": "bigint",
+    },
+    ("sync_id", "first_seen_at", "polled_at", "status"),
+)
+SYNC_COLUMNS = _columns(
+    {
+        "id": "text",
+        "user_id": "text",
+        "integration": "text",
+        "pipeline": "text",
+        "credential_id": "text",
+        "frequency": "text",
+        "frequency_seconds": "bigint",
+        "status": "text",
+        "reason": "text",
+        "first_seen_at": "timestamp",
+    },
+    ("id", "status", "first_seen_at"),
+)
+
+
+def fingerprint(values: Any) -> str:
+    """A short stable digest of JSON-able values (state keeps 16 hex chars per sync)."""
+    return hashlib.blake2b(orjson.dumps(values), digest_size=8).hexdigest()
+
+
+def snapshot_state(status: dict) -> tuple:
+    """The observable state of a SyncStatus: what a snapshot row is appended for."""
+    summary = status.get("summary") or {}
+    return (
+        status.get("status"),
+        summary.get("totalRecords"),
+        summary.get("syncedRecordsCount"),
+        summary.get("lastSyncedAt"),
+        summary.get("latestCursor"),
+        status.get("reason"),
+        status.get("rateLimitBackoffMs"),
+    )
+
+
+def snapshot_row(obs: Observation, first_seen_at: datetime) -> dict[str, Any]:
+    """One sync_status_snapshots row for the poll that saw the change."""
+    assert obs.status is not None and obs.polled_at is not None
+    status, summary = obs.status, obs.status.get("summary") or {}
+    return {
+        "sync_id": obs.sync_id,
+        "first_seen_at": first_seen_at,
+        "polled_at": obs.polled_at,
+        "user_id": obs.user.user_id,
+        "credential_id": status.get("credentialId", obs.item.get("credentialId")),
+        "status": status.get("status"),
+        "total_records": _int(summary.get("totalRecords")),
+        "synced_records_count": _int(summary.get("syncedRecordsCount")),
+        "last_synced_at": _timestamp(summary.get("lastSyncedAt")),
+        "latest_cursor": summary.get("latestCursor"),
+        "reason": status.get("reason"),
+        "rate_limit_backoff_ms": _int(status.get("rateLimitBackoffMs")),
+    }
+
+
+def sync_row(obs: Observation, known_frequency: str | None) -> dict[str, Any]:
+    """The sync as it stands: listing fields plus the status read (or the listing's status when
+    the read was skipped for a backoff; the frequency is then the last one read)."""
+    body = obs.status or {}
+    frequency = body.get("incrementalAccumulatorFrequency", known_frequency)
+    read = obs.status is not None
+    return {
+        "id": obs.sync_id,
+        "user_id": obs.user.user_id,
+        "integration": obs.item.get("integration"),
+        "pipeline": obs.item.get("pipeline"),
+        "credential_id": body.get("credentialId", obs.item.get("credentialId")),
+        "frequency": frequency,
+        "frequency_seconds": frequency_seconds(frequency),
+        "status": body.get("status") if read else obs.item.get("status"),
+        "reason": body.get("reason") if read else obs.item.get("reason"),
+        "first_seen_at": obs.polled_at if read else obs.listed_at,
+    }
+
+
+def frequency_seconds(frequency: str | None) -> int | None:
+    """'15m' -> 900: the expected interval staleness is measured against; None if unreadable."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", frequency or "")
+    return int(match[1]) * UNITS[match[2]] if match else None
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    return None if not value else datetime.fromisoformat(value.replace("Z", "+00:00"))
