@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
+
 from pipelines.models import build, run_tests
 from sandbox.service import Sandbox
 from tests.conftest import small_config
 from tests.models import expected
 from tests.models.compare import assert_mart_equals, mart
 from tests.sources.conftest import Loader
+from tests.sources.warehouse import rows
 
 
 def world_now(box: Sandbox) -> datetime:
@@ -88,4 +91,26 @@ def test_timbal_marts_equal_the_runs_the_polls_saw(load: Loader, db: Path) -> No
         loaded = int((runs["sync_id"] == sync_id).sum())
         assert coverage.loc[sync_id, "runs_reported"] == detail["stats"]["runs_total"]
         assert coverage.loc[sync_id, "runs_missed"] == detail["stats"]["runs_total"] - loaded
+    assert [t.path.name for t in run_tests(db) if t.failures] == []
+
+
+def test_paragon_runs_are_inferred_from_the_snapshots(load: Loader, db: Path) -> None:
+    with Sandbox(small_config(days=2)) as box:
+        first_poll = pd.Timestamp(world_now(box))
+        for _ in range(12):
+            assert load(box, "paragon").status == "loaded"
+            box.advance(600)
+        as_of = world_now(box)
+        build(db, as_of=as_of)
+        syncs = expected.paragon_syncs(box, first_poll)
+    snapshots = pd.DataFrame(rows(db, "raw_paragon", "sync_status_snapshots"))
+    for column in ("first_seen_at", "last_synced_at"):
+        snapshots[column] = snapshots[column].map(expected.ts)
+    snapshots = snapshots.astype(object).where(snapshots.notna(), None)
+    runs = expected.paragon_inferred_runs(snapshots)
+    assert {"succeeded", "failed"} <= set(runs["status"]), "the world must show cycles and errors"
+    assert runs["rows_synced"].notna().any(), "some cycles must be advances with a record growth"
+    assert_mart_equals(mart(db, "sync_runs"), expected.with_rows_per_s(runs), ["vendor", "sync_id", "run_id"])
+    assert_mart_equals(mart(db, "sync_health"), expected.health(runs, syncs, as_of), ["vendor", "sync_id"])
+    assert_mart_equals(mart(db, "sync_daily"), expected.daily(runs), ["vendor", "sync_id", "day"])
     assert [t.path.name for t in run_tests(db) if t.failures] == []
