@@ -26,11 +26,11 @@ def load_health(db: Path) -> list[dict]:
     )
 
 
-def _pct(value: float | None) -> str:
+def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def _age(seconds: float | None) -> str:
+def age(seconds: float | None) -> str:
     if seconds is None:
         return "never"
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -39,7 +39,7 @@ def _age(seconds: float | None) -> str:
     return f"{seconds:.0f}s"
 
 
-def _seconds(value: float | None) -> str:
+def seconds_text(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}s"
 
 
@@ -68,13 +68,13 @@ def render(db: Path, console: Console, limit: int | None = None) -> None:
             f"[{colour}]{row['health']}[/]",
             row["vendor"],
             (row["sync_name"] or row["sync_id"])[:60],
-            _pct(row["success_rate_7d"]),
-            _pct(row["success_rate_30d"]),
+            percent(row["success_rate_7d"]),
+            percent(row["success_rate_30d"]),
             str(row["runs_7d"]),
-            _age(row["seconds_since_success"]) + (" ago" if row["seconds_since_success"] is not None else ""),
+            age(row["seconds_since_success"]) + (" ago" if row["seconds_since_success"] is not None else ""),
             str(row["consecutive_failures"]),
-            _seconds(row["duration_p50_s"]),
-            _seconds(row["duration_p95_s"]),
+            seconds_text(row["duration_p50_s"]),
+            seconds_text(row["duration_p95_s"]),
         )
     console.print(table)
     if limit is not None and len(rows) > limit:

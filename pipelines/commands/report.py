@@ -1,4 +1,4 @@
-"""`syncscope report`: every sync's health in the terminal."""
+"""`syncscope report`: every sync's health in the terminal, or as one self-contained HTML page."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pipelines.html_report import write_html
 from pipelines.report import console, render
 
 
@@ -13,14 +14,21 @@ from pipelines.report import console, render
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="syncscope.duckdb",
               show_default=True, help="The DuckDB warehouse file.")  # fmt: skip
 @click.option("--all", "show_all", is_flag=True, help="Every sync (default: the 50 worst).")
-def report(db: Path, show_all: bool) -> None:
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a self-contained HTML page (charts included, opens offline) instead.")  # fmt: skip
+def report(db: Path, show_all: bool, html_file: Path | None) -> None:
     """Sync health, worst first, coloured by health.
 
     \b
     Examples:
       syncscope report
       syncscope report --db /data/syncscope.duckdb --all
+      syncscope report --html health.html          # then open health.html in a browser
     """
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` (or `syncscope demo`) first")
-    render(db, console(), limit=None if show_all else 50)
+    limit = None if show_all else 50
+    if html_file is None:
+        render(db, console(), limit=limit)
+        return
+    click.echo(write_html(db, html_file, limit=limit).resolve())
