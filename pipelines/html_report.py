@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 
 from pipelines import charts
-from pipelines.report import SEVERITY, age, percent, seconds_text, load_health
+from pipelines.report import SEVERITY, age, load_health, percent, seconds_text
 
 MARTS = ("sync_health", "sync_daily", "sync_runs", "record_errors", "syncs", "as_of")
 VENDOR_NAMES = {"ai_squared": "AI Squared", "timbal": "Timbal", "paragon": "Paragon"}
