@@ -15,13 +15,21 @@ from pipelines.runner import VENDORS
 
 
 def execute(
-    db: Path, vendors: list[str], degraded_below: float = DEGRADED_BELOW, log_format: str = "text"
+    db: Path,
+    vendors: list[str],
+    degraded_below: float = DEGRADED_BELOW,
+    log_format: str = "text",
+    publish: bool = True,
+    publish_dir: Path | None = None,
 ) -> RunOutcome:
     """Run with progress for the audience at hand; exits the process when the warehouse is locked."""
     reporter = reporter_for(log_format)
     reporter.start(vendors)
     try:
-        outcome = run_all(db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done)
+        outcome = run_all(
+            db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done,
+            publish=publish, publish_dir=publish_dir,
+        )  # fmt: skip
     except LockHeld as exc:
         reporter.finish([], EXIT_LOCKED)
         click.echo(f"run: {exc}", err=True)
@@ -33,6 +41,14 @@ def execute(
         reporter.step("models", f"built {len(built.models)} in {built.seconds:.2f}s", seconds=built.seconds)
     for test in outcome.failed_tests:
         reporter.step("data test", f"{test.path.name}: {test.failures} offending rows", ok=False)
+    if outcome.publish_error:
+        reporter.step("publish", f"failed: {outcome.publish_error}", ok=False)
+    elif outcome.publication:
+        p = outcome.publication
+        reporter.step(
+            "publish", f"{len(p.rows)} marts, {sum(p.rows.values()):,} rows in {p.seconds:.2f}s: {p.bi_file}",
+            seconds=p.seconds, version=p.version, bi_file=str(p.bi_file),
+        )  # fmt: skip
     reporter.finish(outcome.results, outcome.exit_code)
     return outcome
 
@@ -46,17 +62,26 @@ def execute(
               help="7-day success rate under which a sync is 'degraded'.")  # fmt: skip
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: progress on a terminal, else a line a step; json: an object a line.")  # fmt: skip
-def run(vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: str) -> None:
-    """Load sync telemetry from every configured vendor, then build the models.
+@click.option("--publish-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where BI tools read the marts (Parquet + syncscope_bi.duckdb). "
+                   "Default: <db stem>_published/ beside --db.")  # fmt: skip
+@click.option("--no-publish", is_flag=True, help="Build the marts without publishing them for BI tools.")
+def run(
+    vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: str, publish_dir: Path | None,
+    no_publish: bool,
+) -> None:  # fmt: skip
+    """Load sync telemetry from every configured vendor, build the models, publish them for BI tools.
 
     Configuration comes from .dlt/config.toml, .dlt/secrets.toml and SOURCES__<VENDOR>__<KEY>
     environment variables; a vendor without credentials is skipped. Safe to schedule: loads are
-    incremental and idempotent, and a second run on the same database exits at once.
+    incremental and idempotent, and a second run on the same database exits at once. BI tools
+    read the published copy (<db stem>_published/syncscope_bi.duckdb), never the warehouse.
 
     \b
     Exit codes: 0 ok; 2 a setting is wrong; 3 every vendor failed (unreachable/auth);
                 4 some vendors failed, others loaded; 5 another run holds the database;
-                6 loaded, but the models failed to build.
+                6 loaded, but the models failed to build;
+                7 loaded and built, but publishing for BI tools failed.
 
     \b
     Examples:
@@ -64,5 +89,5 @@ def run(vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: s
       syncscope run --vendor ai_squared --db /data/syncscope.duckdb
       syncscope run --log-format json >> /var/log/syncscope.jsonl
     """
-    outcome = execute(db, list(vendors or VENDORS), degraded_below, log_format)
+    outcome = execute(db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir)
     sys.exit(outcome.exit_code)

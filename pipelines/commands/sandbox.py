@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import threading
 from datetime import datetime
@@ -22,9 +23,10 @@ def _start_ms(moment: datetime | None) -> int:
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> None:
-    """One NAME=value a line, written atomically so a reader never sees half a file."""
+    """One NAME=value a line, shell-quoted (a JSON list must survive `set -a; . file`), written
+    atomically so a reader never sees half a file."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(f"{name}={value}\n" for name, value in env.items()))
+    tmp.write_text("".join(f"{name}={shlex.quote(value)}\n" for name, value in env.items()))
     tmp.replace(path)
 
 

@@ -40,7 +40,7 @@ def test_run_loads_every_configured_vendor_and_builds_models(box: Sandbox, tmp_p
     result = syncscope("run", "--db", str(db), env=box.env())
     assert result.returncode == EXIT_OK, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["ai_squared", "timbal", "paragon", "models"]
+    assert [line.split()[0] for line in lines] == ["ai_squared", "timbal", "paragon", "models", "publish"]
     assert all(" loaded in " in line for line in lines[:3])
     assert len(load_health(db)) == 3 * len(box.world.ai_squared.syncs)
 
@@ -136,7 +136,7 @@ def test_breaches_follow_each_threshold() -> None:
 def test_json_log_format_writes_one_object_per_step(box: Sandbox, tmp_path: Path) -> None:
     result = syncscope("run", "--db", str(tmp_path / "w.duckdb"), "--log-format", "json", env=box.env())
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [e["event"] for e in events] == ["vendor", "vendor", "vendor", "models", "run"]
+    assert [e["event"] for e in events] == ["vendor", "vendor", "vendor", "models", "publish", "run"]
     assert [e["vendor"] for e in events[:3]] == ["ai_squared", "timbal", "paragon"]
     assert all(e["status"] == "loaded" and e["requests"] > 0 and e["rows"] for e in events[:3])
     assert events[-1]["exit_code"] == EXIT_OK == result.returncode

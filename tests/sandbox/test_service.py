@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -79,8 +80,13 @@ def test_cli_writes_env_file_serves_and_stops_on_sigterm(tmp_path: Path) -> None
         while not env_file.exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
         assert env_file.exists(), proc.stdout.read() if proc.poll() is not None else "no env file"
-        values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+        # Sourced as the README says, by a real shell: the JSON list must survive the quoting.
+        script = f"set -a && . {env_file} && env"
+        sourced = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
+        values = {k: v for k, v in (line.split("=", 1) for line in sourced.splitlines() if "=" in line)
+                  if k in ENV_NAMES}  # fmt: skip
         assert set(values) == ENV_NAMES
+        assert json.loads(values["SOURCES__PARAGON__USER_TOKENS"])
         response = httpx.get(
             f"{values['SOURCES__AI_SQUARED__BASE_URL']}/api/v1/syncs",
             headers={
