@@ -86,7 +86,10 @@ def demo(db: Path, seed: int, size: str) -> None:
     out.print()
     render(db, out, limit=25)
     out.print(f"\nDone in {time.perf_counter() - started:.0f}s. Next:")
-    out.print(f"  syncscope report --db {db} --all        every sync's health")
-    out.print(f"  syncscope check --db {db}              exit 1 when a sync breaches a threshold")
-    out.print(f'  duckdb {db} "select * from marts.sync_health"   the warehouse itself')
+    out.print(f"  syncscope report --db {db} --html health.html   the same, with charts, in a browser")
+    out.print(f"  syncscope report --db {db} --all                every sync's health")
+    out.print(f"  syncscope check --db {db}                       exit 1 when a sync breaches a threshold")
+    if outcome.publication:
+        bi_file = outcome.publication.bi_file
+        out.print(f'  duckdb -readonly {bi_file} "select * from marts.sync_health"   what BI tools read')
     sys.exit(outcome.exit_code)
