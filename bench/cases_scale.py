@@ -1,0 +1,142 @@
+"""Cases 4-5: peak memory of a full load at 1 M and 5 M records, and the models on a big warehouse.
+
+Memory is sampled per load step (extract / normalize / load), so a peak is attributed to the
+step that made it. The levers the step's owner offers are then measured once each on the
+biggest world: DuckDB's `memory_limit` and `threads` (dlt passes
+DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG to every connection it opens, also when the
+destination was given as a path) and dlt's file rotation (DATA_WRITER__FILE_MAX_ITEMS).
+The last full load's warehouse is kept for case 5, so the models run on what a load produced.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+
+from bench.cases_load import SYNCSCOPE_ENV, _commands, _db, _measured, _phases, _row
+from bench.measure import MB, Run, median, run_command
+from bench.results import Case, Target, fmt
+from bench.sandbox_proc import SandboxProcess, World
+from bench.settings import Settings
+
+DUCKDB_CONFIG = "DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG"
+MEMORY_LIMIT = {DUCKDB_CONFIG: json.dumps({"memory_limit": "512MB"})}
+# dlt keeps up to 20 transformer generators alive in round-robin mode (one per runs batch here),
+# each with its thread pool, window of fetched pages and batch; fifo finishes one before the next.
+FIFO = {"EXTRACT__NEXT_ITEM_MODE": "fifo"}
+LEVERS: dict[str, dict[str, str]] = {
+    "DuckDB memory_limit 512MB": MEMORY_LIMIT,
+    "DuckDB threads 1": {DUCKDB_CONFIG: json.dumps({"threads": 1})},
+    "dlt file rotation 100k rows": {"DATA_WRITER__FILE_MAX_ITEMS": "100000"},
+    "dlt extract next_item_mode fifo": FIFO,
+}
+PROPOSED = {**FIFO, **MEMORY_LIMIT}  # what the report proposes the product sets
+
+
+def _load(settings: Settings, world: World, name: str, rep: int, extra: dict[str, str]) -> Run:
+    with SandboxProcess(world, settings.workdir) as box:
+        return _measured(box, "syncscope", _db(settings, name, rep), {**SYNCSCOPE_ENV, **extra})
+
+
+def _peaks(runs: list[Run]) -> str:
+    steps = runs[0].phase_peaks
+    return ", ".join(f"{s} {median([r.phase_peaks.get(s, 0) for r in runs]) / MB:,.0f}" for s in steps)
+
+
+def _memory_row(label: str, world: World, runs: list[Run]) -> list[str]:
+    peak = _row("", runs, lambda r: r.peak_rss / MB)
+    seconds = fmt(median([r.seconds for r in runs]))
+    spread_or_once = peak[2] or f"{len(runs)} run"
+    return [
+        label,
+        world.describe(),
+        f"{runs[0].total_rows:,}",
+        seconds,
+        peak[1],
+        spread_or_once,
+        _peaks(runs),
+    ]
+
+
+def _growth(small: list[Run], big: list[Run]) -> float:
+    return median([r.peak_rss for r in big]) / median([r.peak_rss for r in small]) - 1
+
+
+def memory(settings: Settings) -> tuple[Case, Path]:
+    """Case 4; returns the case and the warehouse of the last load at the biggest volume.
+
+    The product as it is, `repeat` times at each volume (the target); then, once each, the levers
+    on the biggest volume and the proposed settings at both volumes.
+    """
+    worlds = settings.memory
+    by_world = [[_load(settings, world, f"memory{w}", rep, {}) for rep in range(settings.repeat)]
+                for w, world in enumerate(worlds)]  # fmt: skip
+    case = Case(
+        "memory",
+        "4. Peak RSS of a full load (records_mode all, loader process and its children)",
+        [
+            "settings",
+            "world",
+            "rows",
+            "seconds (median)",
+            "peak RSS MB (median)",
+            "range",
+            "peak by step, MB",
+        ],
+    )
+    case.rows = [_memory_row("defaults", world, runs) for world, runs in zip(worlds, by_world, strict=True)]
+    growth = _growth(by_world[0], by_world[-1])
+    case.data = {"growth": growth, "peak_small_mb": median([r.peak_rss for r in by_world[0]]) / MB,
+                 "peak_big_mb": median([r.peak_rss for r in by_world[-1]]) / MB}  # fmt: skip
+    if settings.levers:
+        for n, (lever, env) in enumerate(LEVERS.items()):
+            case.rows.append(_memory_row(lever, worlds[-1], [_load(settings, worlds[-1], "lever", n, env)]))
+        proposed = [[_load(settings, world, f"proposed{w}", 0, PROPOSED)] for w, world in enumerate(worlds)]
+        for world, runs in zip(worlds, proposed, strict=True):
+            case.rows.append(_memory_row("proposed: fifo + memory_limit 512MB", world, runs))
+        case.data["growth_proposed"] = _growth(proposed[0], proposed[-1])
+        case.notes.append(f"With the proposed settings, peak RSS grows {case.data['growth_proposed']:.1%}.")
+        levers = {**LEVERS, "proposed": PROPOSED}
+        case.notes.append("Settings are environment variables: " + "; ".join(
+            f"{k}: `{' '.join(f'{n}={v}' for n, v in e.items())}`" for k, e in levers.items()))  # fmt: skip
+    volumes = f"--records {worlds[0].records:,} to {worlds[-1].records:,}"
+    case.targets = [Target(f"peak RSS growth from {volumes}", growth * 100, "<=", 15, "%")]
+    case.notes.append(f"Step timings at the biggest volume, defaults (median s): {_phases(by_world[-1])}")
+    case.commands = [c for world in worlds for c in _commands(world, "syncscope")]
+    return case, settings.workdir / f"memory{len(worlds) - 1}-{settings.repeat - 1}.duckdb"
+
+
+def _sizes(db: Path) -> dict[str, int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = ("syncs", "sync_runs", "sync_records")
+        return {t: con.execute(f"select count(*) from raw_ai_squared.{t}").fetchone()[0] for t in tables}
+
+
+def models(settings: Settings, db: Path) -> Case:
+    """Case 5: `syncscope models` on the warehouse case 4 loaded last (every record kept)."""
+    sizes = _sizes(db)
+    command = [sys.executable, "-m", "pipelines.cli", "models", "--db", str(db)]
+    runs = [run_command("models", command, {}) for _ in range(settings.repeat)]
+    built = runs[-1].output.strip().splitlines()[0] if runs[-1].output.strip() else ""
+    world = settings.memory[-1]
+    case = Case(
+        "models",
+        f"5. `syncscope models` on a warehouse of {world.describe()}",
+        ["figure", "median", "range"],
+    )
+    case.rows = [
+        ["warehouse rows (syncs / runs / records)", " / ".join(f"{n:,}" for n in sizes.values()), ""],
+        _row("wall time (process start to exit)", runs, lambda r: r.seconds, " s"),
+        _row("peak RSS", runs, lambda r: r.peak_rss / MB, " MB"),
+        ["the command said", built, ""],
+    ]
+    case.notes = [
+        "Loaded with records_mode all: every record is in the warehouse, the heaviest case for the "
+        "models (the default, failed, keeps ~6% of them: the failed ones, all marts.record_errors reads).",
+    ]
+    case.commands = [f"syncscope models --db {db.name}"]
+    case.data = {"seconds": median([r.seconds for r in runs]), "records": sizes["sync_records"]}
+    return case

@@ -1,0 +1,98 @@
+"""Every benchmark in one command: `python -m bench` (or `python -m bench.run`).
+
+Runs the cases against sandboxes in their own processes, prints each target with its figure and
+whether it is met, and writes bench/RESULTS.md (the tables, the machine, the date, the exact
+commands). Full size takes tens of minutes on 2 cores; `--toy` runs everything at toy size in
+seconds (what tests/bench/test_bench_smoke.py does), `--only` picks cases.
+
+    python -m bench                       # every case, 3 repetitions, writes bench/RESULTS.md
+    python -m bench --repeat 5 --only throughput --only latency
+    python -m bench --toy --out /tmp/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+from bench import cases_load, cases_scale
+from bench.results import Case, machine, write
+from bench.settings import Settings
+
+CASES = ("throughput", "latency", "memory", "models")  # throughput includes case 3 (incremental)
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def run_cases(settings: Settings, log: bool = True) -> list[Case]:
+    """The selected cases in order (models needs memory's warehouse, so it implies memory)."""
+    say = print if log else (lambda *_: None)
+    cases: list[Case] = []
+    if "throughput" in settings.cases:
+        say("case 1 + 3: throughput and incremental ...", flush=True)
+        cases += cases_load.throughput_and_incremental(settings)
+    if "latency" in settings.cases:
+        say("case 2: latency hiding ...", flush=True)
+        cases.append(cases_load.latency(settings))
+    if "memory" in settings.cases or "models" in settings.cases:
+        say("case 4: memory ...", flush=True)
+        case, warehouse = cases_scale.memory(settings)
+        cases.append(case)
+        if "models" in settings.cases:
+            say("case 5: models ...", flush=True)
+            cases.append(cases_scale.models(settings, warehouse))
+    order = ["throughput", "latency", "incremental", "memory", "models"]
+    return sorted(cases, key=lambda c: order.index(c.key))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions per case (medians reported)")
+    parser.add_argument("--only", action="append", choices=CASES, help="run only this case (repeatable)")
+    parser.add_argument("--records", type=int, help="case 1/3 world's --records (default 1,100,000)")
+    parser.add_argument("--no-levers", action="store_true", help="case 4: skip the DuckDB/dlt lever loads")
+    parser.add_argument("--toy", action="store_true", help="toy sizes: seconds, for smoke tests")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (warehouses)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> list[Case]:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="syncscope-bench-"))
+    settings = Settings.toy(workdir) if args.toy else Settings(workdir)
+    changes: dict[str, object] = {"repeat": args.repeat if not args.toy or "--repeat" in argv else 1}
+    if args.only:
+        changes["cases"] = tuple(args.only)
+    if args.no_levers:
+        changes["levers"] = False
+    if args.records:
+        changes["throughput"] = dataclasses.replace(settings.throughput, records=args.records)
+    settings = dataclasses.replace(settings, **changes)
+    info = machine()
+    started = time.perf_counter()
+    try:
+        cases = run_cases(settings)
+    finally:
+        if args.keep:
+            print(f"work directory kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    write(args.out, cases, info, argv, (time.perf_counter() - started) / 60)
+    print()
+    for target in [t for case in cases for t in case.targets]:
+        print(target.line())
+    print(f"\nwrote {args.out}")
+    return cases
+
+
+if __name__ == "__main__":
+    main()

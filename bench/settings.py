@@ -1,0 +1,49 @@
+"""The worlds and knobs every case reads: full size by default, toy size for the smoke test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.sandbox_proc import World
+
+# Case 1 and 3: >= 1 M records over 50 syncs and 14 days (--records is approximate: the sandbox
+# serves ~0.94 of it, so 1.1 M gives ~1.03 M loaded records).
+THROUGHPUT = World(syncs=50, days=14, records=1_100_000)
+# rest_api at its defaults manages a few thousand rows/s: the same shape at a tenth (a tenth of
+# the syncs, so runs per sync and records per run stay the same).
+REST_API = World(syncs=5, days=14, records=110_000)
+# Case 2: a world where requests, not rows, dominate (many syncs, few records per run).
+LATENCY = World(syncs=200, days=7, records=20_000, latency_ms=50)
+# Case 4 and 5: the README's large preset (1,000 syncs, 28 days) at 1 M and 5 M records; only
+# the record volume differs between the two.
+MEMORY = (World(syncs=1000, days=28, records=1_000_000), World(syncs=1000, days=28, records=5_000_000))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes chosen so each case stresses what it is about (see the worlds above)."""
+
+    workdir: Path
+    repeat: int = 3
+    http_concurrency: int = 8  # the source's default, also the ceiling's
+    throughput: World = THROUGHPUT
+    rest_api: World = REST_API
+    latency: World = LATENCY
+    memory: tuple[World, ...] = MEMORY
+    levers: bool = True  # case 4: also measure DuckDB memory_limit/threads and file rotation
+    advance_s: int = 3600  # case 3: the clock move before the incremental load
+    cases: tuple[str, ...] = ("throughput", "latency", "memory", "models")
+
+    @classmethod
+    def toy(cls, workdir: Path) -> Settings:
+        """Seconds in total: the smoke test's sizes (structure, not speed)."""
+        return cls(
+            workdir=workdir,
+            repeat=1,
+            throughput=World(syncs=3, days=2, records=2_000),
+            rest_api=World(syncs=2, days=2, records=1_000),
+            latency=World(syncs=3, days=2, records=500, latency_ms=20),
+            memory=(World(syncs=3, days=2, records=1_000), World(syncs=3, days=2, records=3_000)),
+            levers=False,
+        )

@@ -1,0 +1,79 @@
+"""Every benchmark case at toy size, so the benchmarks cannot rot between real runs.
+
+These check that each case runs end to end against a sandbox in its own process and reports
+sane figures with the structure RESULTS.md is written from; they never assert speed (a toy
+world on a shared machine says nothing about it). The real run is `python -m bench`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import cases_load, cases_scale
+from bench.results import ANALYSIS, Case
+from bench.run import main
+from bench.settings import Settings
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Settings:
+    return Settings.toy(tmp_path)
+
+
+def _well_formed(case: Case) -> None:
+    assert case.rows and all(len(row) == len(case.headers) for row in case.rows)
+    assert case.targets, "every case reports at least one target"
+    assert all(t.figure >= 0 for t in case.targets)
+    assert "## " in case.markdown()
+
+
+def test_throughput_and_incremental_at_toy_size(toy: Settings) -> None:
+    throughput, incremental = cases_load.throughput_and_incremental(toy)
+    for case in (throughput, incremental):
+        _well_formed(case)
+    data = throughput.data
+    assert (
+        data["ceiling_rows_per_s"] > 0
+        and data["syncscope_rows_per_s"] > 0
+        and data["rest_api_rows_per_s"] > 0
+    )
+    ceiling, syncscope, small, rest = throughput.rows
+    assert ceiling[2] == syncscope[2], "the ceiling parses exactly the rows syncscope loads"
+    assert ceiling[3] == syncscope[3], "and makes exactly the same requests"
+    assert small[2] == rest[2], "rest_api loads the same rows as syncscope on the same world"
+    _, noop, _ = incremental.rows
+    assert noop[2] == "0", "a load with nothing new writes nothing"
+    assert int(noop[1]) == incremental.data["floor"], "and makes only the floor's requests"
+    assert 0 < incremental.data["noop_requests"] < 1 and incremental.data["later_requests"] < 1
+
+
+def test_latency_at_toy_size(toy: Settings) -> None:
+    case = cases_load.latency(toy)
+    _well_formed(case)
+    assert case.data["requests"] > 0
+    # A load cannot beat the concurrency bound, whatever the machine.
+    assert case.data["extract_vs_bound"] >= 1
+
+
+def test_memory_and_models_at_toy_size(toy: Settings) -> None:
+    memory, warehouse = cases_scale.memory(toy)
+    _well_formed(memory)
+    assert 50 < memory.data["peak_small_mb"] < 4000 and 50 < memory.data["peak_big_mb"] < 4000
+    assert all("extract" in row[-1] and "load" in row[-1] for row in memory.rows), "peaks by step"
+    assert warehouse.exists()
+    models = cases_scale.models(toy, warehouse)
+    assert models.data["records"] > 0 and models.data["seconds"] > 0
+    assert "built" in models.rows[-1][1]
+
+
+def test_command_writes_results_and_keeps_the_analysis(tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    out.write_text(f"old figures\n{ANALYSIS}\nA person's analysis.\n")
+    cases = main(["--toy", "--only", "latency", "--out", str(out)])
+    text = out.read_text()
+    assert [c.key for c in cases] == ["latency"]
+    assert "old figures" not in text and text.endswith(f"{ANALYSIS}\nA person's analysis.\n")
+    for needed in ("## Targets", "2. Latency hiding", "dlt 1.", "duckdb", "RAM", "python -m bench --toy"):
+        assert needed in text
