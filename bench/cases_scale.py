@@ -72,8 +72,10 @@ def memory(settings: Settings) -> tuple[Case, Path]:
     on the biggest volume and the proposed settings at both volumes.
     """
     worlds = settings.memory
-    by_world = [[_load(settings, world, f"memory{w}", rep, {}) for rep in range(settings.repeat)]
-                for w, world in enumerate(worlds)]  # fmt: skip
+    reps = range(settings.repeat)
+    by_world = [
+        [_load(settings, world, f"memory{w}", rep, {}) for rep in reps] for w, world in enumerate(worlds)
+    ]
     case = Case(
         "memory",
         "4. Peak RSS of a full load (records_mode all, loader process and its children)",
@@ -89,8 +91,8 @@ def memory(settings: Settings) -> tuple[Case, Path]:
     )
     case.rows = [_memory_row("defaults", world, runs) for world, runs in zip(worlds, by_world, strict=True)]
     growth = _growth(by_world[0], by_world[-1])
-    case.data = {"growth": growth, "peak_small_mb": median([r.peak_rss for r in by_world[0]]) / MB,
-                 "peak_big_mb": median([r.peak_rss for r in by_world[-1]]) / MB}  # fmt: skip
+    peaks = [median([r.peak_rss for r in runs]) / MB for runs in by_world]
+    case.data = {"growth": growth, "peak_small_mb": peaks[0], "peak_big_mb": peaks[-1]}
     if settings.levers:
         for n, (lever, env) in enumerate(LEVERS.items()):
             case.rows.append(_memory_row(lever, worlds[-1], [_load(settings, worlds[-1], "lever", n, env)]))
@@ -100,8 +102,8 @@ def memory(settings: Settings) -> tuple[Case, Path]:
         case.data["growth_proposed"] = _growth(proposed[0], proposed[-1])
         case.notes.append(f"With the proposed settings, peak RSS grows {case.data['growth_proposed']:.1%}.")
         levers = {**LEVERS, "proposed": PROPOSED}
-        case.notes.append("Settings are environment variables: " + "; ".join(
-            f"{k}: `{' '.join(f'{n}={v}' for n, v in e.items())}`" for k, e in levers.items()))  # fmt: skip
+        shown = [f"{k}: `{' '.join(f'{n}={v}' for n, v in e.items())}`" for k, e in levers.items()]
+        case.notes.append("Settings are environment variables: " + "; ".join(shown))
     volumes = f"--records {worlds[0].records:,} to {worlds[-1].records:,}"
     case.targets = [Target(f"peak RSS growth from {volumes}", growth * 100, "<=", 15, "%")]
     case.notes.append(f"Step timings at the biggest volume, defaults (median s): {_phases(by_world[-1])}")

@@ -118,8 +118,9 @@ def run_worker(kind: str, db: Path, env: dict[str, str]) -> Run:
         detail = result["message"] if result else tail
         raise RuntimeError(f"bench worker {kind} failed (exit {proc.returncode}): {detail}")
     peaks = {name: n for name, n in sampler.phase_peaks.items() if name not in ("start", "done")}
-    return Run(kind, result["seconds"], result["rows"], peak_rss=sampler.peak, phase_peaks=peaks,
-               phases=result.get("phases", {}))  # fmt: skip
+    run = Run(kind, result["seconds"], result["rows"], peak_rss=sampler.peak, phase_peaks=peaks)
+    run.phases = result.get("phases", {})
+    return run
 
 
 def run_command(kind: str, command: Sequence[str], env: dict[str, str]) -> Run:

@@ -19,8 +19,13 @@ from dlt.sources.rest_api import rest_api_source
 PAGINATOR = {"type": "json_link", "next_url_path": "links.next"}
 
 
-def config(base_url: str, token: str, workspace_id: str | None, runs_per_page: int = 500,
-           records_per_page: int = 1000) -> dict[str, Any]:  # fmt: skip
+def config(
+    base_url: str,
+    token: str,
+    workspace_id: str | None,
+    runs_per_page: int = 500,
+    records_per_page: int = 1000,
+) -> dict[str, Any]:
     """The rest_api configuration: three resources, children resolved from their parents."""
     headers = {"Workspace-Id": str(workspace_id)} if workspace_id else {}
     return {

@@ -7,6 +7,7 @@ together. So each world is a `syncscope sandbox` subprocess, found through its e
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 import time
@@ -18,6 +19,15 @@ import httpx
 
 # A fixed world start: every repetition (and every benchmark run) serves the same world.
 START = "2026-11-01T00:00:00Z"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """NAME=value lines as `syncscope sandbox --env-file` writes them (values shell-quoted)."""
+    env = {}
+    for line in path.read_text().splitlines():
+        name, _, value = line.partition("=")
+        env[name] = "".join(shlex.split(value))
+    return env
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,7 @@ class SandboxProcess:
                 self.stop()
                 raise RuntimeError("the sandbox did not serve in time")
             time.sleep(0.02)
-        self.env = dict(line.split("=", 1) for line in self.env_file.read_text().splitlines())
+        self.env = read_env_file(self.env_file)
         self._admin = httpx.Client(base_url=self.base_url, timeout=120)
         return self
 

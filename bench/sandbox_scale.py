@@ -23,9 +23,11 @@ from pathlib import Path
 import httpx
 import psutil
 
+from bench.sandbox_proc import read_env_file
+
 
 def _env(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines())
+    return read_env_file(path)
 
 
 def crawl(env: dict[str, str], workers: int = 8) -> int:

@@ -29,7 +29,8 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 # Imported before the clock starts, for every kind alike.
 from bench import rest_api_load
 from bench.ceiling import crawl
-from pipelines.runner import _source_factory, pipeline_for
+from pipelines.runner import _source_factory, pinned_settings, pipeline_for
+from sources.http import close_clients
 
 KINDS = ("syncscope", "rest_api", "ceiling")
 
@@ -54,7 +55,8 @@ def _syncscope(db: Path) -> dict[str, Any]:
     destination when the local copy is missing).
     """
     pipeline = pipeline_for("ai_squared", db)
-    source = _source_factory("ai_squared")()
+    # Built as run_vendor builds it: settings pinned to their own keys, then the source.
+    source = _source_factory("ai_squared")(**pinned_settings("ai_squared"))
     phases: dict[str, float] = {}
     rows: dict[str, int] = {}
     for name in ("extract", "normalize", "load"):
@@ -97,7 +99,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", type=Path, required=True)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    out = RUNNERS[args.kind](args.db)
+    try:
+        out = RUNNERS[args.kind](args.db)
+    finally:
+        close_clients("ai_squared")
     out["seconds"] = round(time.perf_counter() - started, 3)
     _phase("done")
     print("result " + json.dumps(out), flush=True)

@@ -1,7 +1,8 @@
 """A whole run: every vendor's load, then the models, under the warehouse lock.
 
 Exit codes (documented in the README, relied on by schedulers):
-0 all configured vendors loaded and the models built; 2 a setting is wrong (or bad usage);
+0 all configured vendors loaded and the models built; 2 a setting is wrong, bad usage, or no
+vendor is configured at all;
 3 every vendor tried failed (unreachable or refused credentials); 4 some vendors loaded, some
 failed; 5 another run holds the warehouse; 6 loads went fine but the models failed to build;
 7 loads and models went fine but publishing the marts for BI tools failed.
@@ -43,6 +44,8 @@ class RunOutcome:
             return EXIT_CONFIG
         if failed:
             return EXIT_PARTIAL if any(r.status == "loaded" for r in self.results) else EXIT_VENDORS_FAILED
+        if self.results and all(r.status == "skipped" for r in self.results):
+            return EXIT_CONFIG  # nothing configured: a scheduler whose secrets vanished must notice
         if self.model_error:
             return EXIT_MODELS
         return EXIT_PUBLISH if self.publish_error else EXIT_OK

@@ -20,7 +20,8 @@ class LockHeld(Exception):
 
 @contextmanager
 def warehouse_lock(db: Path) -> Iterator[None]:
-    path = db.resolve().with_name(db.name + ".lock")
+    resolved = db.resolve()  # two names (symlinks) for one file must share one lock
+    path = resolved.with_name(resolved.name + ".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:

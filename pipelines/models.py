@@ -95,7 +95,7 @@ def build(
     """(Re)build every model in one transaction; raise ModelError naming the failing file."""
     started = time.perf_counter()
     models = order(discover(sql_dir))
-    with duckdb.connect(str(db)) as con:
+    with _connect(db) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute("begin transaction")
         try:
@@ -120,6 +120,14 @@ def build(
             con.execute("rollback")
             raise
     return BuildResult([m.name for m in models], round(time.perf_counter() - started, 3), stubbed)
+
+
+def _connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The warehouse, or a one-line ModelError (e.g. another process holds it for writing)."""
+    try:
+        return duckdb.connect(str(db), read_only=read_only)
+    except duckdb.Error as exc:
+        raise ModelError(f"cannot open {db}: {str(exc).splitlines()[0]}") from None
 
 
 def _raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -184,7 +192,7 @@ class DataTest:
 def run_tests(db: Path, sql_dir: Path = SQL_DIR) -> list[DataTest]:
     """Run every `sql/tests/*.sql`; each returns the rows that break it (none: pass)."""
     results = []
-    with duckdb.connect(str(db), read_only=True) as con:
+    with _connect(db, read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         for path in sorted((sql_dir / "tests").glob("*.sql")):
             rows = con.execute(path.read_text()).fetchall()

@@ -44,6 +44,9 @@ class Reporter:
     def finish(self, results: list[VendorResult], exit_code: int) -> None:
         pass
 
+    def abort(self) -> None:
+        """The run ended before a summary could be made."""
+
 
 class JsonReporter(Reporter):
     """One JSON object per line, for log shippers; `event` says what it is."""
@@ -99,9 +102,12 @@ class TerminalReporter(Reporter):
     def step(self, name: str, message: str, ok: bool = True, **fields: object) -> None:
         self.console.print(f"{name:<11} {message}", style=None if ok else "red")
 
-    def finish(self, results: list[VendorResult], exit_code: int) -> None:
+    def abort(self) -> None:
         self._stop.set()
         self._status.stop()
+
+    def finish(self, results: list[VendorResult], exit_code: int) -> None:
+        self.abort()
         table = Table(title="run summary", title_justify="left", header_style="bold")
         for column in ("vendor", "status", "rows loaded", "requests", "retries", "seconds"):
             table.add_column(column, justify="left" if column in ("vendor", "status") else "right")

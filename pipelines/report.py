@@ -14,7 +14,18 @@ COLOURS = {"failing": "bold red", "stale": "yellow", "degraded": "dark_orange", 
            "disabled": "dim"}  # fmt: skip
 
 
+class WarehouseUnreadable(Exception):
+    """The marts cannot be read (held by a writer, or never built); the message is one line."""
+
+
 def load_health(db: Path) -> list[dict]:
+    try:
+        return _load_health(db)
+    except duckdb.Error as exc:
+        raise WarehouseUnreadable(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
+
+
+def _load_health(db: Path) -> list[dict]:
     with duckdb.connect(str(db), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         relation = con.execute("select * from marts.sync_health")

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dlt
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException
 
-from sources.http import AuthError, ConfigError, VendorError, stats_for
+from sources.http import AuthError, ConfigError, VendorError, close_clients, stats_for
 
 VENDORS = ("ai_squared", "timbal", "paragon")
 
@@ -85,7 +85,9 @@ def pinned_settings(vendor: str) -> dict[str, object]:
         values[name] = value if value is not None else dlt.config.get(key, str)
     for name in PINNED_SECRETS[vendor]:
         # No type hint: dlt then treats the lookup as a secret and keeps it out of its trace.
-        values[name] = _json_list(dlt.secrets.get(f"sources.{vendor}.{name}"))
+        value = _json_list(dlt.secrets.get(f"sources.{vendor}.{name}"))
+        # Secret files often end in a newline; a header with one would fail (and be quoted).
+        values[name] = value.strip() if isinstance(value, str) else value
     missing = [name for name in REQUIRED[vendor] if values[name] in (None, "")]
     if missing:
         raise NotConfigured(f"{vendor}: not configured ({', '.join(missing)} missing); skipped")
@@ -126,6 +128,13 @@ def root_cause(exc: BaseException) -> BaseException:
 
 
 def run_vendor(vendor: str, db: Path) -> VendorResult:
+    try:
+        return _run_vendor(vendor, db)
+    finally:
+        close_clients(vendor)
+
+
+def _run_vendor(vendor: str, db: Path) -> VendorResult:
     started = time.perf_counter()
     stats = stats_for(vendor)
     stats.reset()
@@ -133,6 +142,8 @@ def run_vendor(vendor: str, db: Path) -> VendorResult:
         source = _source_factory(vendor)(**pinned_settings(vendor))
     except (NotConfigured, ConfigFieldMissingException) as exc:
         return VendorResult(vendor, "skipped", _not_configured(vendor, exc))
+    except ConfigurationException as exc:  # a setting dlt cannot coerce, e.g. a word for a number
+        return VendorResult(vendor, "failed", f"{vendor}: {str(exc).splitlines()[0]}", "config")
     except AuthError as exc:  # raised while building the source: no credentials at all
         return VendorResult(vendor, "skipped", str(exc))
     except VendorError as exc:

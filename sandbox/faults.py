@@ -80,7 +80,8 @@ class FaultInjector:
             if f.rate_limit_per_s > 0:
                 now = time.monotonic()
                 rate = f.rate_limit_per_s
-                self._tokens = min(rate, self._tokens + (now - self._refilled) * rate)
+                # The bucket holds at least one token, so rates under 1/s still let requests through.
+                self._tokens = min(max(1.0, rate), self._tokens + (now - self._refilled) * rate)
                 self._refilled = now
                 if self._tokens < 1.0:
                     wait = (1.0 - self._tokens) / rate

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -119,7 +120,7 @@ class HttpServer:
         self.clock_ms = clock_ms
         self.world_lock = world_lock
         self.name = name
-        self.log: list[LoggedRequest] = []
+        self.log: deque[LoggedRequest] = deque(maxlen=1_000_000)  # bounded for long-lived sandboxes
         # Tests use this to act in the middle of a crawl (e.g. move the clock on page 2).
         self.before_request: Callable[[Request], None] | None = None
         self.port = 0
@@ -128,6 +129,10 @@ class HttpServer:
     async def start(self, host: str, port: int = 0) -> None:
         self._server = await asyncio.start_server(self._connection, host, port, backlog=512)
         self.port = self._server.sockets[0].getsockname()[1]
+
+    def stop_accepting(self) -> None:
+        if self._server:
+            self._server.close()
 
     async def close(self) -> None:
         if self._server:

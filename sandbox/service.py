@@ -51,13 +51,16 @@ class Sandbox:
                 return
             started.set()
             loop.run_forever()
-            loop.run_until_complete(self._close_servers())
-            # Open keep-alive connections still have handler tasks: end them before closing.
+            # Stop accepting, end the handlers of open keep-alive connections, then wait: since
+            # Python 3.12.1 wait_closed() waits for every connection, idle clients included.
+            for server in self.servers.values():
+                server.stop_accepting()
             pending = asyncio.all_tasks(loop)
             for task in pending:
                 task.cancel()
             if pending:
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(self._close_servers())
             loop.close()
 
         self._thread = threading.Thread(target=run, name="sandbox", daemon=True)

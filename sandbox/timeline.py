@@ -111,7 +111,7 @@ def generate_runs(profile: SyncProfile, schedule: Schedule, key: int, until_ms: 
         np.where(u < profile.fail_p + profile.cancel_p, CANCELLED, SUCCEEDED),
     )
     if profile.streak_from_ms is not None:
-        until = profile.streak_until_ms if profile.streak_until_ms is not None else np.iinfo(np.int64).max
+        until = profile.streak_until_ms if profile.streak_until_ms is not None else NEVER
         outcome = np.where((created >= profile.streak_from_ms) & (created < until), FAILED, outcome)
     early = (outcome == FAILED) & (uniforms(derive(key, "early"), idx) < 0.4)
     duration = np.where(early, duration * 0.02, duration)
@@ -120,11 +120,9 @@ def generate_runs(profile: SyncProfile, schedule: Schedule, key: int, until_ms: 
     instant = early & (uniforms(derive(key, "instant"), idx) < 0.5)
     duration = np.where(instant, 0, duration).astype(np.int64)
     if profile.running_at_ms is not None:
-        covering = (started <= profile.running_at_ms) & (started + duration > profile.running_at_ms - 1)
         last = np.nonzero(started <= profile.running_at_ms)[0]
         if len(last):
             k = last[-1]
-            covering[k] = True
             duration[k] = profile.running_at_ms - started[k] + profile.interval_ms // 2 + 60 * SECOND
             outcome[k] = SUCCEEDED
             early[k] = False

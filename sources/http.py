@@ -32,16 +32,16 @@ class VendorError(Exception):
         self.vendor = vendor
 
 
-class ConfigError(VendorError):
-    """A setting has a value the source cannot use."""
-
-
 class AuthError(VendorError):
     """401/403: the credentials are wrong, expired or lack access."""
 
 
 class NotFound(VendorError):
     """404 for something that was named explicitly (a configured sync, a run)."""
+
+
+class ConfigError(VendorError):
+    """A setting has a value the source cannot use."""
 
 
 class RetryableStatus(Exception):
@@ -75,11 +75,18 @@ class HttpStats:
 
 
 _STATS: dict[str, HttpStats] = {}
+_CLIENTS: dict[str, list[VendorClient]] = {}
 
 
 def stats_for(vendor: str) -> HttpStats:
     """The process-wide counters of one vendor, read by the run summary."""
     return _STATS.setdefault(vendor, HttpStats())
+
+
+def close_clients(vendor: str) -> None:
+    """Close every client a vendor's source opened: dlt gives a source no hook to do it itself."""
+    for client in _CLIENTS.pop(vendor, []):
+        client.close()
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,8 @@ class RetryPolicy:
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, RetryableStatus):
         return True
+    if isinstance(exc, httpx.LocalProtocolError):  # our own request is malformed: retrying cannot help
+        return False
     return isinstance(exc, httpx.TransportError | orjson.JSONDecodeError)
 
 
@@ -125,6 +134,7 @@ class VendorClient:
         self.retry = retry or RetryPolicy()
         self.stats = stats_for(vendor)
         self.token_setting = token_setting
+        _CLIENTS.setdefault(vendor, []).append(self)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=auth,
@@ -174,9 +184,16 @@ class VendorClient:
                 self.vendor, f"HTTP {exc.response.status_code} from {_where(exc.response)} "
                 f"after {self.retry.attempts} attempts"
             ) from None  # fmt: skip
+        except httpx.LocalProtocolError:
+            # e.g. a credential ending in a newline: httpx's message would quote the header.
+            raise ConfigError(
+                self.vendor,
+                f"invalid request header: check {self.token_setting} (stray whitespace or newline?)",
+            ) from None
         except httpx.TransportError as exc:
+            # The type only: some transport errors quote request bytes, headers included.
             raise VendorError(
-                self.vendor, f"cannot reach {self._http.base_url} ({type(exc).__name__}: {exc}) "
+                self.vendor, f"cannot reach {self._http.base_url} ({type(exc).__name__}) "
                 f"after {self.retry.attempts} attempts"
             ) from None  # fmt: skip
         except orjson.JSONDecodeError:

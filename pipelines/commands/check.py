@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from pipelines.check import Thresholds, check
+from pipelines.report import WarehouseUnreadable
 
 
 def _json_default(value: object) -> str:
@@ -29,7 +30,8 @@ def _json_default(value: object) -> str:
 def check_command(
     db: Path, min_success_rate: float, max_staleness_factor: float, max_failing_streak: int, as_json: bool
 ) -> None:
-    """Exit 1 and list the syncs that breach a threshold; exit 0 when none does.
+    """Exit 1 and list the syncs that breach a threshold; exit 0 when none does; 2 when the
+    warehouse cannot be read.
 
     \b
     Examples:
@@ -40,7 +42,11 @@ def check_command(
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
     limits = Thresholds(min_success_rate, max_staleness_factor, max_failing_streak)
-    rows, found = check(db, limits)
+    try:
+        rows, found = check(db, limits)
+    except WarehouseUnreadable as exc:  # not "1": that would read as breaches to an alerting tool
+        click.echo(f"check: {exc}", err=True)
+        sys.exit(2)
     if as_json:
         keys = ("vendor", "sync_id", "sync_name", "health", "success_rate_7d", "seconds_since_success",
                 "expected_interval_s", "consecutive_failures", "reasons")  # fmt: skip

@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 
 from pipelines.commands.options import iso_time_option
+from pipelines.jobs import EXIT_LOCKED
+from pipelines.lock import LockHeld, warehouse_lock
 from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
 
 
@@ -23,6 +25,8 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
     """(Re)build staging views and mart tables, then run the data tests in sql/tests.
 
     The build is one transaction: if a model fails, the previous marts stay as they were.
+    Exit codes: 0 built and every data test passed; 1 a model or data test failed;
+    5 a run holds the warehouse.
 
     \b
     Examples:
@@ -32,12 +36,16 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
     try:
-        result = build(db, as_of=as_of, degraded_below=degraded_below)
+        with warehouse_lock(db):  # a run loading meanwhile would fail on the held file
+            result = build(db, as_of=as_of, degraded_below=degraded_below)
+            failed = [t for t in run_tests(db) if t.failures]
+    except LockHeld as exc:
+        click.echo(f"models: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
     except ModelError as exc:
         click.echo(f"models: {exc}", err=True)
         sys.exit(1)
     click.echo(f"built {len(result.models)} models in {result.seconds:.2f}s")
-    failed = [t for t in run_tests(db) if t.failures]
     for test in failed:
         click.echo(
             f"data test {test.path.name}: {test.failures} offending rows, e.g. {test.example}", err=True

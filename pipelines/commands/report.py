@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
+import duckdb
 
 from pipelines.html_report import write_html
-from pipelines.report import console, render
+from pipelines.report import WarehouseUnreadable, console, render
 
 
 @click.command()
@@ -28,7 +30,11 @@ def report(db: Path, show_all: bool, html_file: Path | None) -> None:
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` (or `syncscope demo`) first")
     limit = None if show_all else 50
-    if html_file is None:
-        render(db, console(), limit=limit)
-        return
-    click.echo(write_html(db, html_file, limit=limit).resolve())
+    try:
+        if html_file is None:
+            render(db, console(), limit=limit)
+            return
+        click.echo(write_html(db, html_file, limit=limit).resolve())
+    except (WarehouseUnreadable, duckdb.Error) as exc:
+        click.echo(f"report: {str(exc).splitlines()[0]}", err=True)
+        sys.exit(2)

@@ -31,9 +31,12 @@ def execute(
             publish=publish, publish_dir=publish_dir,
         )  # fmt: skip
     except LockHeld as exc:
-        reporter.finish([], EXIT_LOCKED)
+        reporter.abort()
         click.echo(f"run: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
+    except BaseException:
+        reporter.abort()  # never leave a spinner running over a traceback
+        raise
     if outcome.model_error:
         reporter.step("models", f"failed: {outcome.model_error}", ok=False)
     elif outcome.models:

@@ -120,10 +120,12 @@ def build_router(world) -> Router:  # world: AiSquaredWorld
         )
 
     def get_sync(request: Request, sync_id: str) -> Response:
-        error, _, _ = resolve(request, sync_id)
+        error, sync, _ = resolve(request, sync_id)
         if error:
             return error
-        return json_response(200, {"data": next(s for s in world.sync_resources() if s["id"] == sync_id)})
+        return json_response(
+            200, {"data": next(s for s in world.sync_resources() if s["id"] == str(sync.id))}
+        )
 
     def list_runs(request: Request, sync_id: str) -> Response:
         error, sync, _ = resolve(request, sync_id)

@@ -12,7 +12,7 @@ from collections.abc import Generator
 import httpx
 import orjson
 
-from sources.http import AuthError
+from sources.http import RETRY_STATUSES, AuthError, RetryableStatus
 
 VENDOR = "ai_squared"
 LOGIN_PATH = "/api/v1/login"
@@ -55,6 +55,8 @@ class AiSquaredAuth(httpx.Auth):
         return httpx.Request("POST", url, content=body, headers={"Content-Type": "application/json"})
 
     def _store(self, response: httpx.Response) -> str:
+        if response.status_code in RETRY_STATUSES:  # busy, not refused: the client retries it
+            raise RetryableStatus(response)
         if response.status_code != 200:
             raise AuthError(
                 VENDOR,

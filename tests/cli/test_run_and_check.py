@@ -79,9 +79,9 @@ def test_a_wrong_setting_exits_2_with_one_line(box: Sandbox, tmp_path: Path) -> 
     )
 
 
-def test_no_vendor_configured_skips_each_in_one_line(tmp_path: Path) -> None:
+def test_no_vendor_configured_skips_each_in_one_line_and_exits_2(tmp_path: Path) -> None:
     result = syncscope("run", "--db", str(tmp_path / "w.duckdb"), env={}, cwd=tmp_path)
-    assert result.returncode == EXIT_OK, result.stderr
+    assert result.returncode == EXIT_CONFIG, result.stderr
     assert result.stdout.splitlines()[:3] == [
         "ai_squared  skipped: ai_squared: not configured (base_url missing); skipped",
         "timbal      skipped: timbal: not configured (base_url, org_id missing); skipped",
