@@ -157,3 +157,22 @@ def test_generic_environment_variables_never_reach_a_vendor(box: Sandbox, tmp_pa
         == "timbal      skipped: timbal: not configured (base_url missing); skipped"
     )
     assert box.requests("timbal") == []
+
+
+def test_a_token_ending_in_a_newline_still_works_and_is_never_printed(box: Sandbox, tmp_path: Path) -> None:
+    token = box.world.ai_squared.api_token
+    env = {k: v for k, v in box.env().items() if "LOGIN" not in k}
+    env["SOURCES__AI_SQUARED__API_TOKEN"] = token + "\r\n"  # as secret files often end
+    result = syncscope("run", "--vendor", "ai_squared", "--db", str(tmp_path / "w.duckdb"), env=env)
+    assert result.returncode == EXIT_OK, result.stdout + result.stderr
+    assert token not in result.stdout + result.stderr
+
+
+def test_a_setting_that_cannot_be_read_fails_its_vendor_only(box: Sandbox, tmp_path: Path) -> None:
+    env = {**box.env(), "SOURCES__AI_SQUARED__HTTP_CONCURRENCY": "many"}
+    result = syncscope("run", "--db", str(tmp_path / "w.duckdb"), env=env)
+    assert result.returncode == EXIT_CONFIG, result.stdout + result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("ai_squared  failed: ai_squared: ") and "http_concurrency" in first
+    assert "timbal      loaded" in result.stdout and "paragon     loaded" in result.stdout
+    assert "Traceback" not in result.stderr
