@@ -27,6 +27,8 @@ def breaches(rows: list[dict], limits: Thresholds) -> list[dict]:
         since, interval = row["seconds_since_success"], row["expected_interval_s"]
         if since is not None and interval and since > limits.max_staleness_factor * interval:
             reasons.append(f"no success for {since / interval:.1f}x the expected interval")
+        elif since is None and row.get("is_stale"):  # never succeeded, older than the mart allows
+            reasons.append("never succeeded, and older than 2x the expected interval")
         if row["consecutive_failures"] > limits.max_failing_streak:
             reasons.append(
                 f"{row['consecutive_failures']} failed runs in a row > {limits.max_failing_streak}"

@@ -130,6 +130,11 @@ def test_breaches_follow_each_threshold() -> None:
         "4 failed runs in a row > 3",
     ]
     assert breaches([{**row, "health": "disabled"}], Thresholds()) == []
+    never = {**row, "health": "stale", "success_rate_7d": None, "seconds_since_success": None,
+             "consecutive_failures": 0, "is_stale": True}  # fmt: skip
+    assert breaches([never], Thresholds())[0]["reasons"] == [
+        "never succeeded, and older than 2x the expected interval"
+    ]
     assert breaches([row], Thresholds(0.5, 4.0, 4)) == []
 
 
