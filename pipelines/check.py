@@ -24,11 +24,10 @@ def breaches(rows: list[dict], limits: Thresholds) -> list[dict]:
         rate = row["success_rate_7d"]
         if rate is not None and rate < limits.min_success_rate:
             reasons.append(f"success rate 7d {rate:.1%} < {limits.min_success_rate:.1%}")
-        since, interval = row["seconds_since_success"], row["expected_interval_s"]
-        if since is not None and interval and since > limits.max_staleness_factor * interval:
-            reasons.append(f"no success for {since / interval:.1f}x the expected interval")
-        elif since is None and row.get("is_stale"):  # never succeeded, older than the mart allows
-            reasons.append("never succeeded, and older than 2x the expected interval")
+        stale, interval = row["staleness_s"], row["expected_interval_s"]
+        if stale is not None and interval and stale > limits.max_staleness_factor * interval:
+            what = "no success" if row["seconds_since_success"] is not None else "never succeeded"
+            reasons.append(f"{what} for {stale / interval:.1f}x the expected interval")
         if row["consecutive_failures"] > limits.max_failing_streak:
             reasons.append(
                 f"{row['consecutive_failures']} failed runs in a row > {limits.max_failing_streak}"

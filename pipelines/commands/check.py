@@ -49,7 +49,7 @@ def check_command(
         sys.exit(2)
     if as_json:
         keys = ("vendor", "sync_id", "sync_name", "health", "success_rate_7d", "seconds_since_success",
-                "expected_interval_s", "consecutive_failures", "reasons")  # fmt: skip
+                "staleness_s", "expected_interval_s", "consecutive_failures", "reasons")  # fmt: skip
         payload = {
             "as_of": rows[0]["as_of"] if rows else None,
             "checked": len(rows),

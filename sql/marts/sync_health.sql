@@ -7,8 +7,8 @@
 --   duration_p50_s / p95_s, rows_per_s_p50: continuous percentiles over runs finished in the
 --     30-day window (rows_per_s only where it is defined: duration_s > 0);
 --   last_success_at: finished_at of the newest succeeded run; seconds_since_success = as_of - it;
---   is_stale: not disabled and seconds_since_success (or, never succeeded, the sync's age)
---     > 2 x expected_interval_s;
+--   staleness_s: seconds_since_success, or, never succeeded, the sync's age;
+--   is_stale: not disabled and staleness_s > 2 x expected_interval_s;
 --   consecutive_failures: failed runs finished after the last succeeded run;
 --   current_status: the newest run's status as it stood at as_of (null: never ran); a run's
 --     time is started_at, else created_at, else finished_at (Paragon's inferred runs);
@@ -139,6 +139,7 @@ final as (
         last_run_at,
         last_success_at,
         seconds_since_success,
+        coalesce(seconds_since_success, age_s) as staleness_s,
         expected_interval_s,
         coalesce(
             not is_disabled and coalesce(seconds_since_success, age_s) > 2 * expected_interval_s, false

@@ -123,7 +123,7 @@ def test_check_lists_breaches_and_exits_1_and_json_says_the_same(box: Sandbox, t
 
 def test_breaches_follow_each_threshold() -> None:
     row = {"health": "failing", "success_rate_7d": 0.5, "seconds_since_success": 7200.0,
-           "expected_interval_s": 1800, "consecutive_failures": 4}  # fmt: skip
+           "staleness_s": 7200.0, "expected_interval_s": 1800, "consecutive_failures": 4}  # fmt: skip
     assert breaches([row], Thresholds())[0]["reasons"] == [
         "success rate 7d 50.0% < 90.0%",
         "no success for 4.0x the expected interval",
@@ -131,10 +131,9 @@ def test_breaches_follow_each_threshold() -> None:
     ]
     assert breaches([{**row, "health": "disabled"}], Thresholds()) == []
     never = {**row, "health": "stale", "success_rate_7d": None, "seconds_since_success": None,
-             "consecutive_failures": 0, "is_stale": True}  # fmt: skip
-    assert breaches([never], Thresholds())[0]["reasons"] == [
-        "never succeeded, and older than 2x the expected interval"
-    ]
+             "consecutive_failures": 0}  # fmt: skip
+    assert breaches([never], Thresholds())[0]["reasons"] == ["never succeeded for 4.0x the expected interval"]
+    assert breaches([never], Thresholds(max_staleness_factor=5.0)) == []
     assert breaches([row], Thresholds(0.5, 4.0, 4)) == []
 
 

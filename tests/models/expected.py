@@ -140,6 +140,7 @@ def health(
                 "last_run_at": None if newest is None else newest["began_at"],
                 "last_success_at": last_success,
                 "seconds_since_success": since,
+                "staleness_s": since if since is not None else age,
                 "expected_interval_s": interval,
                 "is_stale": stale,
                 "runs_7d": len(w7),
