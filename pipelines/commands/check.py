@@ -8,9 +8,20 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+import dlt
 
 from pipelines.check import Thresholds, check
 from pipelines.report import WarehouseUnreadable
+
+
+def _configured(name: str, kind: type, fallback: float) -> object:
+    """A threshold's default: `[check] <name>` in .dlt/config.toml (or CHECK__<NAME>), else built in."""
+
+    def default() -> object:
+        value = dlt.config.get(f"check.{name}", kind)
+        return fallback if value is None else value
+
+    return default
 
 
 def _json_default(value: object) -> str:
@@ -20,11 +31,14 @@ def _json_default(value: object) -> str:
 @click.command("check")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="syncscope.duckdb",
               show_default=True, help="The DuckDB warehouse file.")  # fmt: skip
-@click.option("--min-success-rate", type=click.FloatRange(0, 1), default=Thresholds.min_success_rate,
+@click.option("--min-success-rate", type=click.FloatRange(0, 1),
+              default=_configured("min_success_rate", float, Thresholds.min_success_rate),
               show_default=True, help="Lowest acceptable 7-day success rate.")  # fmt: skip
-@click.option("--max-staleness-factor", type=click.FloatRange(0), default=Thresholds.max_staleness_factor,
+@click.option("--max-staleness-factor", type=click.FloatRange(0),
+              default=_configured("max_staleness_factor", float, Thresholds.max_staleness_factor),
               show_default=True, help="Most time since success, in expected intervals.")  # fmt: skip
-@click.option("--max-failing-streak", type=click.IntRange(0), default=Thresholds.max_failing_streak,
+@click.option("--max-failing-streak", type=click.IntRange(0),
+              default=_configured("max_failing_streak", int, Thresholds.max_failing_streak),
               show_default=True, help="Most consecutive failed runs.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the breaches as JSON.")
 def check_command(

@@ -119,6 +119,10 @@ def test_check_lists_breaches_and_exits_1_and_json_says_the_same(box: Sandbox, t
     relaxed = syncscope("check", "--db", str(db), "--min-success-rate", "0", "--max-staleness-factor", "1e9",
                         "--max-failing-streak", "100000")  # fmt: skip
     assert relaxed.returncode == 0 and relaxed.stdout.startswith("all ")
+    from_config = {"CHECK__MIN_SUCCESS_RATE": "0", "CHECK__MAX_STALENESS_FACTOR": "1e9",
+                   "CHECK__MAX_FAILING_STREAK": "100000"}  # fmt: skip
+    configured = syncscope("check", "--db", str(db), env=from_config)
+    assert configured.returncode == 0 and configured.stdout == relaxed.stdout
 
 
 def test_breaches_follow_each_threshold() -> None:
