@@ -88,7 +88,15 @@ class _Sampler:
 
 # Settings a calling shell may hold that would change what is measured (a sourced sandbox.env,
 # a lever left exported): only what the case passes may reach the measured process.
-ISOLATED = ("SOURCES__", "DESTINATION__", "DATA_WRITER__", "NORMALIZE__", "EXTRACT__", "LOAD__")
+ISOLATED = (
+    "SOURCES__",
+    "DESTINATION__",
+    "DATA_WRITER__",
+    "NORMALIZE__",
+    "EXTRACT__",
+    "LOAD__",
+    "WAREHOUSE__",
+)
 
 
 def _popen(command: Sequence[str], env: dict[str, str], stderr: object) -> subprocess.Popen[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException
 
+from pipelines.load_settings import SettingError, apply_extract_defaults, duckdb_destination
 from sources.http import AuthError, ConfigError, VendorError, close_clients, stats_for
 
 VENDORS = ("ai_squared", "timbal", "paragon")
@@ -109,9 +110,10 @@ def state_dir(db: Path) -> Path:
 
 
 def pipeline_for(vendor: str, db: Path) -> dlt.Pipeline:
+    apply_extract_defaults()
     return dlt.pipeline(
         pipeline_name=f"syncscope_{vendor}",
-        destination=dlt.destinations.duckdb(str(db.resolve())),
+        destination=duckdb_destination(db),
         dataset_name=f"raw_{vendor}",
         pipelines_dir=str(state_dir(db)),
     )
@@ -148,7 +150,10 @@ def _run_vendor(vendor: str, db: Path) -> VendorResult:
         return VendorResult(vendor, "skipped", str(exc))
     except VendorError as exc:
         return VendorResult(vendor, "failed", str(exc), _kind(exc))
-    pipeline = pipeline_for(vendor, db)
+    try:
+        pipeline = pipeline_for(vendor, db)
+    except SettingError as exc:
+        return VendorResult(vendor, "failed", f"{vendor}: {exc}", "config")
     try:
         if pipeline.has_pending_data:
             # A killed run left a package behind; dlt's run() would only finish that one and

@@ -7,6 +7,7 @@ world on a shared machine says nothing about it). The real run is `python -m ben
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,14 @@ def test_latency_at_toy_size(toy: Settings) -> None:
     assert case.data["extract_vs_bound"] >= 1 and case.data["ceiling_vs_bound"] >= 1
 
 
-def test_memory_and_models_at_toy_size(toy: Settings) -> None:
-    memory, warehouse = cases_scale.memory(toy)
+def test_memory_with_its_comparisons_and_models_at_toy_size(toy: Settings) -> None:
+    memory, warehouse = cases_scale.memory(dataclasses.replace(toy, levers=True))
     _well_formed(memory)
+    labels = [row[0] for row in memory.rows]
+    assert labels == ["syncscope (product settings)"] * 2 + ["dlt + DuckDB defaults (before)"] * 2 + list(
+        cases_scale.LEVERS
+    )
+    assert memory.data["growth_before"] > -1
     assert 50 < memory.data["peak_small_mb"] < 4000 and 50 < memory.data["peak_big_mb"] < 4000
     assert all("extract" in row[-1] and "load" in row[-1] for row in memory.rows), "peaks by step"
     assert warehouse.exists()
