@@ -75,16 +75,19 @@ def paragon(
     @dlt.resource(name="syncs", primary_key="id", write_disposition="merge", columns=SYNC_COLUMNS)
     def syncs() -> Iterator[list[dict[str, Any]]]:
         """Each sync's latest known state, written only when it changed."""
+        # id -> [fingerprint, frequency, first_seen_at ms]; entries from before the third
+        # field existed take the poll's time once (the best still knowable).
         known: dict[str, list] = dlt.current.resource_state().setdefault("known", {})
         rows = []
         for obs in poll.get():
             if obs.gone:
                 continue
             previous = known.get(obs.sync_id)
-            row = sync_row(obs, previous[1] if previous else None)
+            first_seen = from_epoch_ms(previous[2]) if previous and len(previous) > 2 else None
+            row = sync_row(obs, previous[1] if previous else None, first_seen)
             digest = fingerprint([v for k, v in row.items() if k != "first_seen_at"])
             if previous is None or previous[0] != digest:
-                known[obs.sync_id] = [digest, row["frequency"]]
+                known[obs.sync_id] = [digest, row["frequency"], epoch_ms(row["first_seen_at"])]
                 rows.append(row)
         if rows:
             yield rows

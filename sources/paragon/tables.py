@@ -98,9 +98,14 @@ def snapshot_row(obs: Observation, first_seen_at: datetime) -> dict[str, Any]:
     }
 
 
-def sync_row(obs: Observation, known_frequency: str | None) -> dict[str, Any]:
+def sync_row(
+    obs: Observation, known_frequency: str | None, first_seen_at: datetime | None = None
+) -> dict[str, Any]:
     """The sync as it stands: listing fields plus the status read (or the listing's status when
-    the read was skipped for a backoff; the frequency is then the last one read)."""
+    the read was skipped for a backoff; the frequency is then the last one read).
+
+    `first_seen_at` is when the first poll saw the sync; a later change keeps it (it stands in
+    for a creation time the API does not give, so a never-synced sync's age is right)."""
     body = obs.status or {}
     frequency = body.get("incrementalAccumulatorFrequency", known_frequency)
     read = obs.status is not None
@@ -114,7 +119,7 @@ def sync_row(obs: Observation, known_frequency: str | None) -> dict[str, Any]:
         "frequency_seconds": frequency_seconds(frequency),
         "status": body.get("status") if read else obs.item.get("status"),
         "reason": body.get("reason") if read else obs.item.get("reason"),
-        "first_seen_at": obs.polled_at if read else obs.listed_at,
+        "first_seen_at": first_seen_at or (obs.polled_at if read else obs.listed_at),
     }
 
 

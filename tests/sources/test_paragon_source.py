@@ -186,6 +186,7 @@ def test_polling_an_unchanged_world_again_adds_no_row_and_no_state(
 def test_each_forced_status_change_adds_exactly_one_snapshot(box: Sandbox, load: Loader, db: Path) -> None:
     polls = Polls(box, load)
     polls.poll()
+    first_poll = iso_ms(box.world.now)
     sync_id = next(s["id"] for s in box.world.paragon.truth_syncs() if s["kind"] == "healthy")
     changes = [("ERRORED", "Credential ID [x] is no longer valid."), ("DISABLED", None)]
     for status, reason in changes:
@@ -196,6 +197,8 @@ def test_each_forced_status_change_adds_exactly_one_snapshot(box: Sandbox, load:
         added = [r for k, r in snapshots(db).items() if k not in before]
         assert [(r["status"], r["reason"]) for r in added if r["sync_id"] == sync_id] == [(status, reason)]
     assert snapshots(db) == polls.expected()
+    sync = next(r for r in rows(db, RAW, "syncs") if r["id"] == sync_id)
+    assert (sync["status"], sync["first_seen_at"]) == ("DISABLED", first_poll), "a change keeps first_seen_at"
 
 
 def test_two_changes_within_one_second_of_the_date_header_keep_both_rows_in_order(
