@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import dlt
 import pyarrow as pa
@@ -23,6 +23,7 @@ from sources.http import ConfigError, NotFound, RetryPolicy, VendorClient
 
 from .api import TERMINAL, AiSquaredApi, to_ms
 from .auth import VENDOR, AiSquaredAuth
+from .deletions import DELETED_COLUMNS, deletion_rows
 from .tables import records_table, runs_table
 
 log = logging.getLogger("syncscope.ai_squared")
@@ -84,6 +85,20 @@ def ai_squared(
                 sync[name] = datetime.fromisoformat(sync[name])
         if changed:
             yield changed
+
+    @dlt.resource(name="deleted_syncs", primary_key="id", write_disposition="merge", columns=DELETED_COLUMNS)
+    def deleted_syncs() -> Iterator[list[dict]]:
+        """Syncs a full listing stopped showing, from the load that first missed them."""
+        if sync_ids is not None:
+            return  # a narrowed listing proves nothing about the syncs it left out
+        state = dlt.current.resource_state()
+        if "known" not in state:  # first load with this resource: every sync loaded so far
+            loaded = dlt.current.source_state().get("resources", {}).get("syncs", {}).get("updated_at", {})
+            state["known"] = dict.fromkeys(loaded, 0)
+        listed = [s["id"] for s in listing.get()]
+        rows = deletion_rows(state["known"], state.setdefault("deleted", {}), listed, datetime.now(UTC))
+        if rows:
+            yield rows
 
     @dlt.resource(name="sync_runs", primary_key="id", write_disposition="merge")
     def sync_runs() -> Iterator[pa.Table]:
@@ -150,7 +165,7 @@ def ai_squared(
         _mark_done(done, finished, lookback_ms)
 
     runs = sync_runs()
-    return syncs(), runs, runs | sync_records
+    return syncs(), deleted_syncs(), runs, runs | sync_records
 
 
 class _Listing:

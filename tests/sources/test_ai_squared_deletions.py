@@ -1,0 +1,84 @@
+"""A sync deleted at AI Squared leaves the sync marts (its runs stay), and only a full listing says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.models import build
+from sandbox.service import Sandbox
+from tests.conftest import small_config
+from tests.sources.conftest import Loader
+from tests.sources.warehouse import rows
+
+RAW = "raw_ai_squared"
+
+
+@pytest.fixture
+def box() -> Sandbox:
+    with Sandbox(small_config(syncs=6, records=2_000)) as sandbox:
+        yield sandbox
+
+
+def marts(db: Path) -> dict[str, set[str]]:
+    """The AI Squared sync ids each sync-grained mart lists, and those sync_runs has runs for."""
+    build(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        ids = {}
+        for mart in ("syncs", "sync_health", "sync_runs"):
+            sql = f"select distinct sync_id from marts.{mart} where vendor = 'ai_squared'"
+            ids[mart] = {r[0] for r in con.execute(sql).fetchall()}
+    return ids
+
+
+def test_a_deleted_sync_is_recorded_once_and_leaves_syncs_and_health_but_keeps_its_runs(
+    box: Sandbox, load: Loader, db: Path
+) -> None:
+    load(box)
+    world = box.world.ai_squared
+    gone = sorted(world.syncs)[2]
+    runs_before = {r["id"] for r in rows(db, RAW, "sync_runs") if r["sync_id"] == gone}
+    assert runs_before
+    assert world.remove_sync(gone)
+    result = load(box)
+    assert result.status == "loaded" and result.rows == {"deleted_syncs": 1}
+    [row] = rows(db, RAW, "deleted_syncs")
+    assert (row["id"], row["listed_again"]) == (gone, False) and row["deleted_seen_at"] is not None
+    assert load(box).rows == {}, "a deletion is recorded once"
+    ids = marts(db)
+    everyone = {str(s) for s in world.syncs}
+    assert ids["syncs"] == ids["sync_health"] == everyone and str(gone) not in everyone
+    assert ids["sync_runs"] == everyone | {str(gone)}, "its runs are history and stay"
+    assert {r["id"] for r in rows(db, RAW, "sync_runs") if r["sync_id"] == gone} == runs_before
+
+
+def test_a_sync_missing_from_one_listing_comes_back_when_listed_again(
+    box: Sandbox, load: Loader, db: Path
+) -> None:
+    load(box)
+    world = box.world.ai_squared
+    hidden_id = sorted(world.syncs)[0]
+    hidden = world.syncs.pop(hidden_id)  # a vendor hiccup: one listing leaves the sync out
+    load(box)
+    assert [r["id"] for r in rows(db, RAW, "deleted_syncs")] == [hidden_id]
+    assert str(hidden_id) not in marts(db)["syncs"]
+    world.syncs[hidden_id] = hidden
+    result = load(box)
+    assert result.rows.get("deleted_syncs") == 1
+    assert rows(db, RAW, "deleted_syncs") == []
+    assert str(hidden_id) in marts(db)["sync_health"]
+
+
+def test_a_load_narrowed_by_sync_ids_never_records_a_deletion(box: Sandbox, load: Loader, db: Path) -> None:
+    world = box.world.ai_squared
+    first, second, *_ = sorted(world.syncs)
+    load(box)
+    load(box, sync_ids=f"[{first}]")
+    assert rows(db, RAW, "deleted_syncs") == [], "an unasked-for sync is not a deleted one"
+    assert world.remove_sync(second)
+    load(box, sync_ids=f"[{first}]")
+    assert rows(db, RAW, "deleted_syncs") == []
+    load(box, sync_ids=None)  # the full listing again
+    assert [r["id"] for r in rows(db, RAW, "deleted_syncs")] == [second]
