@@ -11,6 +11,7 @@ import click
 import dlt
 
 from pipelines.check import Thresholds, check
+from pipelines.commands.options import db_option
 from pipelines.report import WarehouseUnreadable
 
 
@@ -29,8 +30,7 @@ def _json_default(value: object) -> str:
 
 
 @click.command("check")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="syncscope.duckdb",
-              show_default=True, help="The DuckDB warehouse file.")  # fmt: skip
+@db_option()
 @click.option("--min-success-rate", type=click.FloatRange(0, 1),
               default=_configured("min_success_rate", float, Thresholds.min_success_rate),
               show_default=True, help="Lowest acceptable 7-day success rate.")  # fmt: skip

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import duckdb
 
+from pipelines.commands.options import db_option
 from pipelines.commands.run import execute
 from pipelines.report import console, render
 from pipelines.runner import VENDORS, state_dir
@@ -61,8 +62,7 @@ def fresh_demo_database(db: Path) -> None:
 
 
 @click.command()
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="syncscope.duckdb",
-              show_default=True, help="The demo warehouse (replaced by each demo).")  # fmt: skip
+@db_option("The demo warehouse (replaced by each demo).")
 @click.option("--seed", default=42, show_default=True, help="Sandbox world seed.")
 @click.option("--size", type=click.Choice(list(SIZES)), default="default", show_default=True,
               help="Sandbox world size.")  # fmt: skip

@@ -8,15 +8,14 @@ from pathlib import Path
 
 import click
 
-from pipelines.commands.options import iso_time_option
+from pipelines.commands.options import db_option, iso_time_option
 from pipelines.jobs import EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
 from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
 
 
 @click.command()
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="syncscope.duckdb",
-              show_default=True, help="The DuckDB warehouse file.")  # fmt: skip
+@db_option()
 @click.option("--as-of", "as_of", metavar="ISO", callback=iso_time_option,
               help="Reference time (default: the newest load).")  # fmt: skip
 @click.option("--degraded-below", type=click.FloatRange(0, 1), default=DEGRADED_BELOW, show_default=True,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
 
 import click
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 def iso_time(value: str | None) -> datetime | None:
@@ -23,3 +28,14 @@ def iso_time(value: str | None) -> datetime | None:
 def iso_time_option(_: click.Context, __: click.Parameter, value: str | None) -> datetime | None:
     """`iso_time` as a click callback, so an error names the option it came from."""
     return iso_time(value)
+
+
+def db_option(help_text: str = "The DuckDB warehouse file.") -> Callable[[F], F]:
+    """`--db PATH`, the same everywhere a warehouse is used (DESIGN.md: default syncscope.duckdb)."""
+    return click.option(
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default="syncscope.duckdb",
+        show_default=True,
+        help=help_text,
+    )

@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 import duckdb
 
+from pipelines.commands.options import db_option
 from pipelines.html_report import write_html
 from pipelines.report import WarehouseUnreadable, console, render
 
 
 @click.command()
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="syncscope.duckdb",
-              show_default=True, help="The DuckDB warehouse file.")  # fmt: skip
+@db_option()
 @click.option("--all", "show_all", is_flag=True, help="Every sync (default: the 50 worst).")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a self-contained HTML page (charts included, opens offline) instead.")  # fmt: skip

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pipelines.commands.options import db_option
 from pipelines.jobs import EXIT_LOCKED, RunOutcome, run_all
 from pipelines.lock import LockHeld
 from pipelines.models import DEGRADED_BELOW
@@ -59,8 +60,7 @@ def execute(
 @click.command()
 @click.option("--vendor", "vendors", type=click.Choice(VENDORS), multiple=True,
               help="Only this vendor (repeatable). Default: every configured vendor.")  # fmt: skip
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default="syncscope.duckdb",
-              show_default=True, help="The DuckDB warehouse file.")  # fmt: skip
+@db_option()
 @click.option("--degraded-below", type=click.FloatRange(0, 1), default=DEGRADED_BELOW, show_default=True,
               help="7-day success rate under which a sync is 'degraded'.")  # fmt: skip
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,

@@ -40,7 +40,8 @@ class _Page:
             return default
         return int(raw)
 
-    def slice(self, n: int) -> slice:
+    def window(self) -> slice:
+        """This page's window into the full, ordered list (past the end it is simply empty)."""
         start = (self.page - 1) * self.per_page
         return slice(start, start + self.per_page)
 
@@ -116,7 +117,7 @@ def build_router(world) -> Router:  # world: AiSquaredWorld
             return page.error
         items = world.sync_resources()
         return json_response(
-            200, {"data": items[page.slice(len(items))], "links": page.links(request, len(items))}
+            200, {"data": items[page.window()], "links": page.links(request, len(items))}
         )
 
     def get_sync(request: Request, sync_id: str) -> Response:
@@ -134,7 +135,7 @@ def build_router(world) -> Router:  # world: AiSquaredWorld
             return error or page.error
         order = world.run_order(sync, status)
         runs = world.runs(sync)
-        data = [run_resource(sync, runs, int(k)) for k in order[page.slice(len(order))]]
+        data = [run_resource(sync, runs, int(k)) for k in order[page.window()]]
         return json_response(200, {"data": data, "links": page.links(request, len(order))})
 
     def get_run(request: Request, sync_id: str, run_id: str) -> Response:
@@ -149,7 +150,7 @@ def build_router(world) -> Router:  # world: AiSquaredWorld
         if error or page.error:
             return error or page.error
         pos = world.record_positions(sync, k, status)
-        chosen = np.asarray(pos[page.slice(len(pos))])
+        chosen = np.asarray(pos[page.window()])
         data = record_resources(sync, world.runs(sync), world.records(sync), chosen)
         return json_response(200, {"data": data, "links": page.links(request, len(pos))})
 

@@ -81,7 +81,7 @@ window_7d as (
         count(*) filter (where status = 'succeeded') as succeeded,
         count(*) filter (where status = 'failed') as failed
     from finished
-    where finished_at > as_of - interval 7 day
+    where finished_at > as_of - interval '7' day
     group by vendor, sync_id
 ),
 
@@ -95,7 +95,7 @@ window_30d as (
         percentile_cont(0.95) within group (order by duration_s) as duration_p95_s,
         percentile_cont(0.5) within group (order by rows_per_s) as rows_per_s_p50
     from finished
-    where finished_at > as_of - interval 30 day
+    where finished_at > as_of - interval '30' day
     group by vendor, sync_id
 ),
 
