@@ -116,9 +116,7 @@ def build_router(world) -> Router:  # world: AiSquaredWorld
         if page.error:
             return page.error
         items = world.sync_resources()
-        return json_response(
-            200, {"data": items[page.window()], "links": page.links(request, len(items))}
-        )
+        return json_response(200, {"data": items[page.window()], "links": page.links(request, len(items))})
 
     def get_sync(request: Request, sync_id: str) -> Response:
         error, sync, _ = resolve(request, sync_id)
