@@ -10,6 +10,7 @@ from sources.http import VendorClient
 
 API = "/api/v1"
 TERMINAL = frozenset({"success", "failed", "canceled"})
+PROBE_RUNS = 100  # page 1 of an incremental read: more than a typical sync starts between loads
 
 
 def to_ms(value: str) -> int:
@@ -45,9 +46,25 @@ class AiSquaredApi:
         Runs come newest `updated_at` first, so paging stops at the first page that reaches
         below the threshold. A run updated mid-crawl jumps to page 1 and pushes others down a
         page, so the same run can be met twice: keep its newest version.
+
+        An incremental read first asks for one small page: most syncs have a handful of new
+        runs, and a full-size page 1 per sync is most of a no-op load's time (on both sides of
+        the wire). Only a sync with more new runs than the probe holds is then read at full
+        page size from page 1 again (the probe's runs are simply met twice).
         """
+        if threshold_ms is not None and self.runs_per_page > PROBE_RUNS:
+            runs, complete = self._runs(sync_id, threshold_ms, PROBE_RUNS, max_pages=1)
+            if complete:
+                return runs
+        return self._runs(sync_id, threshold_ms, self.runs_per_page)[0]
+
+    def _runs(
+        self, sync_id: int, threshold_ms: int | None, per_page: int, max_pages: int | None = None
+    ) -> tuple[list[dict], bool]:
+        """The runs read, and whether they are all there are down to the threshold."""
         seen: dict[int, dict] = {}
-        for page in self.pages(f"{API}/syncs/{sync_id}/sync_runs", {"per_page": self.runs_per_page}):
+        pages = self.pages(f"{API}/syncs/{sync_id}/sync_runs", {"per_page": per_page})
+        for number, page in enumerate(pages, start=1):
             for resource in page:
                 run = flatten(resource)
                 if threshold_ms is not None and to_ms(run["updated_at"]) < threshold_ms:
@@ -55,13 +72,16 @@ class AiSquaredApi:
                 old = seen.get(run["id"])
                 if old is None or to_ms(old["updated_at"]) <= to_ms(run["updated_at"]):
                     seen[run["id"]] = run
-            if (
+            reached = (
                 threshold_ms is not None
                 and page
                 and to_ms(page[-1]["attributes"]["updated_at"]) < threshold_ms
-            ):
-                break
-        return list(seen.values())
+            )
+            if reached or len(page) < per_page:
+                return list(seen.values()), True
+            if number == max_pages:
+                return list(seen.values()), False
+        return list(seen.values()), True
 
     def record_pages(self, sync_id: int, run_id: int, status: str | None) -> Iterator[list[dict]]:
         """A run's records page by page (a run can hold more records than fit in memory as dicts)."""

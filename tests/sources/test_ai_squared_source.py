@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -107,6 +108,35 @@ def test_after_the_clock_moves_the_warehouse_follows_and_keeps_old_records(
     assert all(found["records"][k] == r for k, r in first["records"].items())
     moved = [k for k in first["records"] if k not in now["records"]]
     assert moved, "some rows must have moved to newer runs, and stay under their old run"
+
+
+def test_an_incremental_load_probes_one_small_page_and_reads_busy_syncs_in_full(
+    box: Sandbox, load: Loader, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sources.ai_squared.api.PROBE_RUNS", 4)  # so some syncs outgrow the probe
+    load(box)
+    had_runs = {r["sync_id"] for r in warehouse(db)["runs"].values()}
+    box.advance(6 * 3600)
+    box.reset_requests()
+    result = load(box)
+    assert result.status == "loaded", result.message
+    found, expected = warehouse(db), truth(box)
+    assert_equal({**found, "records": {}}, {**expected, "records": {}})  # records: see the test above
+    asked: dict[int, list[str]] = {}
+    for request in box.requests("ai_squared"):
+        url = urlsplit(request.target)
+        if url.path.endswith("/sync_runs"):
+            query = dict(parse_qsl(url.query))
+            asked.setdefault(int(url.path.split("/")[-2]), []).append(
+                f"{query.get('page', '1')}@{query['per_page']}"
+            )
+    assert asked.keys() == box.world.ai_squared.syncs.keys()
+    probed_only = [s for s, pages in asked.items() if pages == ["1@4"]]
+    read_in_full = [s for s, pages in asked.items() if pages[:2] == ["1@4", "1@500"]]
+    assert probed_only and read_in_full, "the world must have quiet and busy syncs"
+    no_cursor_yet = [s for s, pages in asked.items() if pages == ["1@500"]]  # read as a first load
+    assert set(no_cursor_yet) == asked.keys() - had_runs
+    assert len(probed_only) + len(read_in_full) + len(no_cursor_yet) == len(asked)
 
 
 def test_runs_that_move_between_pages_mid_crawl_end_up_loaded_once(
