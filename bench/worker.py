@@ -29,6 +29,7 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 # Imported before the clock starts, for every kind alike.
 from bench import rest_api_load
 from bench.ceiling import crawl
+from pipelines.load_settings import release_memory
 from pipelines.runner import _source_factory, pinned_settings, pipeline_for
 from sources.http import close_clients
 
@@ -49,10 +50,10 @@ def _ai_env() -> tuple[str, str, str | None]:
 
 
 def _syncscope(db: Path) -> dict[str, Any]:
-    """`pipeline.run(source)` split into its three steps, each timed and announced.
+    """`run_vendor`'s load split into its three steps, each timed and announced.
 
-    Equivalent to `run` here: the pipeline state is local (run would only also pull it from the
-    destination when the local copy is missing).
+    Equivalent to it here: the pipeline state is local and nothing is pending (run_vendor's first
+    `pipeline.run()` would only pull state from the destination or finish a killed run's package).
     """
     pipeline = pipeline_for("ai_squared", db)
     # Built as run_vendor builds it: settings pinned to their own keys, then the source.
@@ -64,6 +65,7 @@ def _syncscope(db: Path) -> dict[str, Any]:
         started = time.perf_counter()
         if name == "extract":
             pipeline.extract(source)
+            release_memory()  # as run_vendor does between the extract and the load
         elif name == "normalize":
             counts = pipeline.normalize().row_counts
             rows = {table: n for table, n in counts.items() if not table.startswith("_dlt")}

@@ -6,14 +6,21 @@ growth in the load step, where DuckDB merges the staged files with a buffer pool
 Capping DuckDB's memory (it spills to `<db>.tmp` beyond the cap) and letting dlt finish one
 transformer before starting the next kept the peak under ~0.95 GB at both volumes, at the same
 speed. Both stay overridable: `warehouse.load_memory_limit` and dlt's own `extract.next_item_mode`.
+Handing the extract's freed memory back to the system before the load (`release_memory`) then
+took another ~100 MB off the load step's peak, whose base it is.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
+import gc
 from pathlib import Path
 
 import dlt
 import duckdb
+import pyarrow as pa
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 LOAD_MEMORY_LIMIT = "512MB"  # DuckDB size syntax; "80%" restores DuckDB's own default
@@ -55,3 +62,16 @@ def apply_extract_defaults() -> None:
     """
     if dlt.config.get("extract.next_item_mode", str) is None:
         dlt.config["extract.next_item_mode"] = NEXT_ITEM_MODE
+
+
+def release_memory() -> None:
+    """Give memory the extract freed back to the OS, so DuckDB's load starts from a lower base.
+
+    Freed Python objects and Arrow buffers stay in the allocators' pools (glibc malloc, Arrow's
+    mimalloc) and count in RSS until trimmed. Where there is no glibc (macOS), only the
+    collection and Arrow's pool apply.
+    """
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError, TypeError):  # no libc, or no malloc_trim
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)

@@ -18,7 +18,7 @@ from pathlib import Path
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException
 
-from pipelines.load_settings import SettingError, apply_extract_defaults, duckdb_destination
+from pipelines.load_settings import SettingError, apply_extract_defaults, duckdb_destination, release_memory
 from sources.http import AuthError, ConfigError, VendorError, close_clients, stats_for
 
 VENDORS = ("ai_squared", "timbal", "paragon")
@@ -155,11 +155,13 @@ def _run_vendor(vendor: str, db: Path) -> VendorResult:
     except SettingError as exc:
         return VendorResult(vendor, "failed", f"{vendor}: {exc}", "config")
     try:
-        if pipeline.has_pending_data:
-            # A killed run left a package behind; dlt's run() would only finish that one and
-            # skip this poll (for Timbal, a skipped poll can lose history). Finish it, then poll.
-            pipeline.run()
-        pipeline.run(source)
+        # Without data, run() restores state from the warehouse when the local copy is gone and
+        # finishes a package a killed run left behind; dlt's run(source) would finish only that
+        # one and skip this poll (for Timbal, a skipped poll can lose history).
+        pipeline.run()
+        pipeline.extract(source)
+        release_memory()  # the load step's peak sits on what the extract leaves allocated
+        pipeline.run()  # normalizes and loads what the extract wrote
     except Exception as exc:
         cause = root_cause(exc)
         message = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -86,6 +87,17 @@ def test_second_load_with_nothing_new_asks_one_page_per_sync_and_loads_nothing(
     assert len(targets) == 1 + n_syncs  # the sync list, then page 1 of each sync's runs
     assert sum("/sync_runs?" in t for t in targets) == n_syncs
     assert row_counts(db) == before
+
+
+def test_a_warehouse_moved_without_its_state_folder_stays_incremental(
+    box: Sandbox, load: Loader, db: Path
+) -> None:
+    load(box)
+    shutil.rmtree(state_dir(db))  # e.g. only the .duckdb file was copied to a new runner
+    box.reset_requests()
+    result = load(box)
+    assert result.status == "loaded" and result.rows == {}, "cursors come back from the warehouse"
+    assert len(box.requests("ai_squared")) == 1 + len(box.world.ai_squared.syncs)
 
 
 def test_after_the_clock_moves_the_warehouse_follows_and_keeps_old_records(
