@@ -1,13 +1,13 @@
 """How dlt and DuckDB are told to load, so that peak memory stays flat as volume grows.
 
-Measured by `python -m bench` (case 4, a full AI Squared load of 1,000 syncs): with dlt's and
-DuckDB's defaults, peak RSS went from ~1.0 GB at 1 M records to ~2.3-2.8 GB at 5 M, all of the
-growth in the load step, where DuckDB merges the staged files with a buffer pool of 80% of RAM.
-Capping DuckDB's memory (it spills to `<db>.tmp` beyond the cap) and letting dlt finish one
-transformer before starting the next kept the peak under ~0.95 GB at both volumes, at the same
-speed. Both stay overridable: `warehouse.load_memory_limit` and dlt's own `extract.next_item_mode`.
-Handing the extract's freed memory back to the system before the load (`release_memory`) then
-took another ~100 MB off the load step's peak, whose base it is.
+Measured by `python -m bench` (case 4, a full AI Squared load of 1,000 syncs, bench/RESULTS.md):
+with dlt's and DuckDB's defaults, peak RSS went from ~0.95 GB at 1 M records to ~2.2 GB at 5 M,
+nearly all of it in the load step, where DuckDB merges the staged files with a buffer pool of 80%
+of RAM; dlt's round-robin extract added ~0.35 GB more at 5 M. Capping DuckDB's memory (it spills
+to `<db>.tmp` beyond the cap), letting dlt finish one transformer call before starting the next,
+and handing the extract's freed memory back to the system before the load (its base) keep the
+peak at 0.78 GB at 1 M and 0.86 GB at 5 M, at the same speed. The first two stay overridable:
+`warehouse.load_memory_limit` and dlt's own `extract.next_item_mode`.
 """
 
 from __future__ import annotations
