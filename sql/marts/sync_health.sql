@@ -109,7 +109,8 @@ joined as (
         n.last_run_at,
         ls.last_success_at,
         extract(epoch from a.as_of) - extract(epoch from ls.last_success_at) as seconds_since_success,
-        extract(epoch from a.as_of) - extract(epoch from s.created_at) as age_s,
+        extract(epoch from a.as_of) - extract(epoch from coalesce(ls.last_success_at, s.created_at))
+            as staleness_s,
         s.expected_interval_s,
         s.is_disabled,
         coalesce(w7.runs_7d, 0) as runs_7d,
@@ -129,6 +130,13 @@ joined as (
     left join window_30d as w30 on s.vendor = w30.vendor and s.sync_id = w30.sync_id
 ),
 
+flagged as (
+    select
+        *,
+        coalesce(not is_disabled and staleness_s > 2 * expected_interval_s, false) as is_stale
+    from joined
+),
+
 final as (
     select
         as_of,
@@ -139,11 +147,9 @@ final as (
         last_run_at,
         last_success_at,
         seconds_since_success,
-        coalesce(seconds_since_success, age_s) as staleness_s,
+        staleness_s,
         expected_interval_s,
-        coalesce(
-            not is_disabled and coalesce(seconds_since_success, age_s) > 2 * expected_interval_s, false
-        ) as is_stale,
+        is_stale,
         runs_7d,
         success_rate_7d,
         success_rate_30d,
@@ -154,12 +160,11 @@ final as (
         case
             when is_disabled then 'disabled'
             when consecutive_failures > 0 then 'failing'
-            when not is_disabled and coalesce(seconds_since_success, age_s) > 2 * expected_interval_s
-                then 'stale'
+            when is_stale then 'stale'
             when success_rate_7d < degraded_below then 'degraded'
             else 'healthy'
         end as health
-    from joined
+    from flagged
 )
 
 select * from final
