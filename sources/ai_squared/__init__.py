@@ -91,12 +91,11 @@ def ai_squared(
         """Syncs a full listing stopped showing, from the load that first missed them."""
         if sync_ids is not None:
             return  # a narrowed listing proves nothing about the syncs it left out
-        state = dlt.current.resource_state()
-        if "known" not in state:  # first load with this resource: every sync loaded so far
-            loaded = dlt.current.source_state().get("resources", {}).get("syncs", {}).get("updated_at", {})
-            state["known"] = dict.fromkeys(loaded, 0)
         listed = [s["id"] for s in listing.get()]
-        rows = deletion_rows(state["known"], state.setdefault("deleted", {}), listed, datetime.now(UTC))
+        # Every sync `syncs` ever loaded (its state keeps each one's updated_at).
+        loaded = dlt.current.resource_state("syncs").get("updated_at", {})
+        deleted = dlt.current.resource_state().setdefault("deleted", {})
+        rows = deletion_rows(loaded, deleted, listed, datetime.now(UTC))
         if rows:
             yield rows
 

@@ -24,21 +24,18 @@ DELETED_COLUMNS: TTableSchemaColumns = {
 
 
 def deletion_rows(
-    known: dict[str, int], deleted: dict[str, int], listed: Iterable[int], now: datetime
+    loaded: Iterable[str], deleted: dict[str, int], listed: Iterable[int], now: datetime
 ) -> list[dict[str, Any]]:
-    """Rows for `deleted_syncs` after one full listing; updates the two state dicts in place.
+    """Rows for `deleted_syncs` after one full listing; updates `deleted` (id -> ms) in place.
 
-    `known` holds every sync id ever listed, `deleted` those recorded as deleted (both id -> ms).
+    `loaded` are the ids of every sync ever loaded into `syncs` (that resource's state keys).
     """
     listed_ids = {str(i) for i in listed}
-    now_ms = int(now.timestamp() * 1000)
     rows: list[dict[str, Any]] = []
     for sync_id in sorted(listed_ids & deleted.keys(), key=int):
         del deleted[sync_id]
         rows.append({"id": int(sync_id), "deleted_seen_at": None, "listed_again": True})
-    for sync_id in sorted(known.keys() - listed_ids - deleted.keys(), key=int):
-        deleted[sync_id] = now_ms
+    for sync_id in sorted(set(loaded) - listed_ids - deleted.keys(), key=int):
+        deleted[sync_id] = int(now.timestamp() * 1000)
         rows.append({"id": int(sync_id), "deleted_seen_at": now, "listed_again": False})
-    for sync_id in listed_ids - known.keys():
-        known[sync_id] = now_ms
     return rows
