@@ -15,6 +15,7 @@ from bench.measure import MB, Run, median, run_worker, spread
 from bench.results import Case, Target, fmt
 from bench.sandbox_proc import SandboxProcess, World
 from bench.settings import Settings
+from sources.ai_squared.api import SYNCS_PER_PAGE
 
 # syncscope's loads take every record (the heaviest mode); the rest are the source's defaults.
 SYNCSCOPE_ENV = {"SOURCES__AI_SQUARED__RECORDS_MODE": "all"}
@@ -161,12 +162,12 @@ def _incremental(settings: Settings, full: list[Run], noop: list[Run], later: li
         Target("no-op load time vs full load", noop_time * 100, "<=", 2, "%"),
         Target("no-op load requests vs full load", noop_req * 100, "<=", 2, "%"),
     ]
-    floor = -(-settings.throughput.syncs // 100) + settings.throughput.syncs
+    floor = -(-settings.throughput.syncs // SYNCS_PER_PAGE) + settings.throughput.syncs
     case.targets.append(Target("no-op load requests vs the API's floor", noop[0].requests / floor, "<=", 1))
     case.notes = [
         f"The request floor of any incremental load against this API is {floor:,} (the sync list at "
-        "100 a page, then page 1 of every sync's runs: a new run does not touch its sync, and no "
-        f"endpoint lists runs across syncs), {floor / full[0].requests:.2%} of this full load's "
+        f"{SYNCS_PER_PAGE} a page, then page 1 of every sync's runs: a new run does not touch its "
+        f"sync, and no endpoint lists runs across syncs), {floor / full[0].requests:.2%} of this full load's "
         "requests: no client can make a no-op cost fewer requests on this world.",
         "An incremental read asks for page 1 at 100 runs (not the full load's 500) and reads a sync "
         "in full only when more runs than that changed since its cursor.",

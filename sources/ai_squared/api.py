@@ -10,6 +10,7 @@ from sources.http import VendorClient
 
 API = "/api/v1"
 TERMINAL = frozenset({"success", "failed", "canceled"})
+SYNCS_PER_PAGE = 100  # the sync list: one request per hundred syncs
 PROBE_RUNS = 100  # page 1 of an incremental read: more than a typical sync starts between loads
 
 
@@ -38,7 +39,7 @@ class AiSquaredApi:
             url, query = (body.get("links") or {}).get("next"), None
 
     def syncs(self) -> list[dict]:
-        return [flatten(r) for page in self.pages(f"{API}/syncs", {"per_page": 100}) for r in page]
+        return [flatten(r) for page in self.pages(f"{API}/syncs", {"per_page": SYNCS_PER_PAGE}) for r in page]
 
     def runs_since(self, sync_id: int, threshold_ms: int | None) -> list[dict]:
         """Runs updated at or after `threshold_ms` (all when None), each once.
