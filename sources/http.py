@@ -8,9 +8,11 @@ setting to fix, and never carry a header, so a token cannot leak through an exce
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -42,6 +44,14 @@ class NotFound(VendorError):
 
 class ConfigError(VendorError):
     """A setting has a value the source cannot use."""
+
+
+class BadRequest(VendorError):
+    """400: the vendor refused the request's form; `body` lets a source name the setting behind it."""
+
+    def __init__(self, vendor: str, message: str, body: str) -> None:
+        super().__init__(vendor, message)
+        self.body = body
 
 
 class RetryableStatus(Exception):
@@ -102,7 +112,7 @@ def _retryable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, httpx.LocalProtocolError):  # our own request is malformed: retrying cannot help
         return False
-    return isinstance(exc, httpx.TransportError | orjson.JSONDecodeError)
+    return isinstance(exc, httpx.TransportError | json.JSONDecodeError)
 
 
 def _retry_after(exc: BaseException | None) -> float | None:
@@ -154,7 +164,12 @@ class VendorClient:
         self.close()
 
     def get_json(
-        self, url: str, params: dict[str, Any] | None = None, *, auth: httpx.Auth | None = None
+        self,
+        url: str,
+        params: dict[str, Any] | None = None,
+        *,
+        auth: httpx.Auth | None = None,
+        loads: Callable[[bytes], Any] = orjson.loads,
     ) -> tuple[Any, httpx.Response]:
         """GET and parse JSON, retrying what is transient; raise VendorError for the rest.
 
@@ -178,7 +193,7 @@ class VendorClient:
                         raise RetryableStatus(response)
                     if response.status_code >= 400:
                         self._raise_for(response)
-                    return orjson.loads(response.content), response
+                    return loads(response.content), response
         except RetryableStatus as exc:
             raise VendorError(
                 self.vendor, f"HTTP {exc.response.status_code} from {_where(exc.response)} "
@@ -196,7 +211,7 @@ class VendorClient:
                 self.vendor, f"cannot reach {self._http.base_url} ({type(exc).__name__}) "
                 f"after {self.retry.attempts} attempts"
             ) from None  # fmt: skip
-        except orjson.JSONDecodeError:
+        except json.JSONDecodeError:
             raise VendorError(
                 self.vendor, f"invalid JSON from {url} after {self.retry.attempts} attempts"
             ) from None
@@ -211,6 +226,8 @@ class VendorClient:
             )
         if response.status_code == 404:
             raise NotFound(self.vendor, f"HTTP 404 from {where}")
+        if response.status_code == 400:
+            raise BadRequest(self.vendor, f"HTTP 400 from {where}: {_snippet(response)}", response.text)
         raise VendorError(self.vendor, f"HTTP {response.status_code} from {where}: {_snippet(response)}")
 
     def _wait(self, state: RetryCallState) -> float:

@@ -9,7 +9,6 @@ fetched once per run, when it is first seen terminal.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
@@ -21,9 +20,11 @@ from dlt.sources import DltResource
 from sources.concurrency import map_completed
 from sources.http import ConfigError, NotFound, RetryPolicy, VendorClient
 
-from .api import TERMINAL, AiSquaredApi, to_ms
+from .api import AiSquaredApi, to_ms
 from .auth import VENDOR, AiSquaredAuth
 from .deletions import DELETED_COLUMNS, deletion_rows
+from .incremental import advance, loaded_syncs, mark_done, pending_runs, runs_needing_records, typed_sync
+from .listing import Listing, digest
 from .tables import records_table, runs_table
 
 log = logging.getLogger("syncscope.ai_squared")
@@ -41,7 +42,7 @@ def ai_squared(
     sync_ids: list[int] | None = None,
     records_mode: str = "failed",
     runs_per_page: int = 500,
-    records_per_page: int = 1000,
+    records_per_page: int = 5000,
     http_concurrency: int = 8,
     lookback_seconds: int = 900,
     timeout_seconds: float = 30.0,
@@ -73,35 +74,43 @@ def ai_squared(
     api = AiSquaredApi(client, runs_per_page, records_per_page)
     lookback_ms = lookback_seconds * 1000
 
-    listing = _Listing(api, sync_ids)
+    def known() -> set[int]:
+        """Syncs loaded before and not recorded deleted: the ones a listing must account for."""
+        loaded = loaded_syncs(dlt.current.resource_state("syncs"))
+        deleted = dlt.current.resource_state("deleted_syncs").get("deleted", {})
+        return {int(i) for i in loaded if i not in deleted}
+
+    listing = Listing(api, sync_ids, known)
 
     @dlt.resource(name="syncs", primary_key="id", write_disposition="merge")
     def syncs() -> Iterator[list[dict]]:
-        seen: dict[str, str] = dlt.current.resource_state().setdefault("updated_at", {})
-        changed = [dict(s) for s in listing.get() if seen.get(str(s["id"])) != s["updated_at"]]
-        for sync in changed:
-            seen[str(sync["id"])] = sync["updated_at"]
-            for name in ("created_at", "updated_at"):
-                sync[name] = datetime.fromisoformat(sync[name])
+        state = dlt.current.resource_state()
+        seen: dict[str, str] = state.setdefault("digests", {})
+        for sync_id in state.pop("updated_at", {}):  # state of versions before content digests
+            seen.setdefault(sync_id, "")
+        changed = []
+        for sync in listing.syncs():
+            fingerprint = digest(sync)
+            if seen.get(str(sync["id"])) != fingerprint:
+                seen[str(sync["id"])] = fingerprint
+                changed.append(typed_sync(sync))
         if changed:
             yield changed
 
     @dlt.resource(name="deleted_syncs", primary_key="id", write_disposition="merge", columns=DELETED_COLUMNS)
     def deleted_syncs() -> Iterator[list[dict]]:
-        """Syncs a full listing stopped showing, from the load that first missed them."""
+        """Syncs the server answers 404 for, from the load that first met the 404."""
         if sync_ids is not None:
-            return  # a narrowed listing proves nothing about the syncs it left out
-        listed = [s["id"] for s in listing.get()]
-        # Every sync `syncs` ever loaded (its state keeps each one's updated_at).
-        loaded = dlt.current.resource_state("syncs").get("updated_at", {})
+            return  # a narrowed load neither asks for nor proves anything about the others
         deleted = dlt.current.resource_state().setdefault("deleted", {})
-        rows = deletion_rows(loaded, deleted, listed, datetime.now(UTC))
+        listed = [s["id"] for s in listing.syncs()]
+        rows = deletion_rows(deleted, listing.gone(), listed, datetime.now(UTC))
         if rows:
             yield rows
 
     @dlt.resource(name="sync_runs", primary_key="id", write_disposition="merge")
     def sync_runs() -> Iterator[pa.Table]:
-        listed = listing.get()  # every sync, changed or not: starting a run need not touch the sync
+        listed = listing.syncs()  # every sync, changed or not: starting a run need not touch the sync
         state = dlt.current.resource_state()
         cursors: dict[str, int] = state.setdefault("cursors", {})
         recent: dict[str, dict[str, int]] = state.setdefault("recent", {})
@@ -126,11 +135,12 @@ def ai_squared(
             seen_now[str(sync_id)] = versions
             if len(batch) >= BATCH_ROWS:
                 yield runs_table(batch)
-                _advance(cursors, recent, seen_now, lookback_ms)
+                advance(cursors, recent, seen_now, lookback_ms)
                 batch, seen_now = [], {}
+        batch.extend(pending_runs(api, dlt.current.resource_state("sync_records"), batch))
         if batch:
             yield runs_table(batch)
-        _advance(cursors, recent, seen_now, lookback_ms)
+        advance(cursors, recent, seen_now, lookback_ms)
 
     @dlt.transformer(
         name="sync_records",
@@ -139,8 +149,10 @@ def ai_squared(
         columns={"record": {"data_type": "json"}, "logs": {"data_type": "json"}},
     )
     def sync_records(runs: pa.Table) -> Iterator[pa.Table]:
-        done: dict[str, dict[str, int]] = dlt.current.resource_state().setdefault("done", {})
-        wanted = _runs_needing_records(runs, records_mode, done)
+        state = dlt.current.resource_state()
+        done: dict[str, dict[str, int]] = state.setdefault("done", {})
+        pending: dict[str, dict[str, int]] = state.setdefault("pending", {})
+        wanted = runs_needing_records(runs, records_mode, done)
         status = "failed" if records_mode == "failed" else None
 
         def fetch(job: tuple[int, int, int]) -> list[pa.Table]:
@@ -153,86 +165,21 @@ def ai_squared(
             try:
                 batch.extend(future.result())
             except NotFound:
-                log.warning("ai_squared: run %s of sync %s not found (HTTP 404); skipped", job[1], job[0])
+                # Marked done only when fetched: a transient 404 must not lose them for good.
+                log.warning("ai_squared: records of run %s of sync %s: HTTP 404; asked next load", *job[1::-1])
+                pending.setdefault(str(job[0]), {})[str(job[1])] = job[2]
+                continue
+            pending.get(str(job[0]), {}).pop(str(job[1]), None)
             finished.append(job)
             if sum(t.num_rows for t in batch) >= BATCH_ROWS:
                 yield pa.concat_tables(batch, promote_options="permissive")
-                _mark_done(done, finished, lookback_ms)
+                mark_done(done, finished, lookback_ms)
                 batch, finished = [], []
         if batch:
             yield pa.concat_tables(batch, promote_options="permissive")
-        _mark_done(done, finished, lookback_ms)
+        mark_done(done, finished, lookback_ms)
+        for sync_id in [s for s, runs_ in pending.items() if not runs_]:
+            del pending[sync_id]
 
     runs = sync_runs()
     return syncs(), deleted_syncs(), runs, runs | sync_records
-
-
-class _Listing:
-    """The workspace's syncs, listed once per load and shared by the resources that need them."""
-
-    def __init__(self, api: AiSquaredApi, sync_ids: list[int] | None) -> None:
-        self.api, self.sync_ids = api, sync_ids
-        self._syncs: list[dict] | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> list[dict]:
-        with self._lock:
-            if self._syncs is None:
-                self._syncs = self._list()
-            return self._syncs
-
-    def _list(self) -> list[dict]:
-        listed = self.api.syncs()
-        if self.sync_ids is None:
-            return listed
-        wanted = set(self.sync_ids)
-        for missing in sorted(wanted - {s["id"] for s in listed}):
-            log.warning("ai_squared: sync %s (from sources.ai_squared.sync_ids) not found; skipped", missing)
-        return [s for s in listed if s["id"] in wanted]
-
-
-def _advance(
-    cursors: dict[str, int],
-    recent: dict[str, dict[str, int]],
-    seen: dict[str, dict[str, int]],
-    lookback_ms: int,
-) -> None:
-    """Move each sync's cursor to the newest run seen, and remember the runs a later load will
-    page over again (inside the lookback window) so unchanged ones are not loaded twice."""
-    for sync_id, versions in seen.items():
-        if not versions:
-            continue
-        cursor = max(max(versions.values()), cursors.get(sync_id, 0))
-        cursors[sync_id] = cursor
-        window = {**recent.get(sync_id, {}), **versions}
-        recent[sync_id] = {r: u for r, u in window.items() if u >= cursor - lookback_ms}
-
-
-def _runs_needing_records(
-    runs: pa.Table, mode: str, done: dict[str, dict[str, int]]
-) -> list[tuple[int, int, int]]:
-    """(sync, run, updated ms) of terminal runs with records to fetch that were not fetched yet."""
-    if mode == "none" or runs.num_rows == 0:
-        return []
-    counter = "failed_rows" if mode == "failed" else "total_rows"
-    columns = runs.select(["sync_id", "id", "status", counter, "updated_at"]).to_pydict()
-    out = []
-    for sync_id, run_id, status, count, updated in zip(*columns.values(), strict=True):
-        if status in TERMINAL and count and str(run_id) not in done.get(str(sync_id), {}):
-            out.append((sync_id, run_id, int(updated.timestamp() * 1000)))
-    return out
-
-
-def _mark_done(
-    done: dict[str, dict[str, int]], finished: list[tuple[int, int, int]], lookback_ms: int
-) -> None:
-    """Remember fetched runs while a later load could still page over them, and no longer."""
-    touched = set()
-    for sync_id, run_id, updated in finished:
-        done.setdefault(str(sync_id), {})[str(run_id)] = updated
-        touched.add(str(sync_id))
-    for sync_id in touched:
-        runs = done[sync_id]
-        horizon = max(runs.values()) - 2 * lookback_ms
-        for run_id in [r for r, u in runs.items() if u < horizon]:
-            del runs[run_id]

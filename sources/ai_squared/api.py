@@ -1,12 +1,23 @@
-"""AI Squared's list endpoints: follow `links.next`, stop early where the cursor allows."""
+"""AI Squared's endpoints: follow `links.next` until the real end, stop early where the cursor allows.
+
+Multiwoven's `next` is never null past the last page (VENDORS.md, verified): a list that shrinks
+between two requests (records moving to a newer run) would be followed for ever. A crawl ends on
+an empty page, on the page `last` names, or on a URL it already asked for.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from sources.http import VendorClient
+import orjson
+
+from sources.http import BadRequest, ConfigError, NotFound, VendorClient
+
+from . import exact_json
+from .auth import VENDOR
 
 API = "/api/v1"
 TERMINAL = frozenset({"success", "failed", "canceled"})
@@ -29,14 +40,55 @@ class AiSquaredApi:
         self.runs_per_page = runs_per_page
         self.records_per_page = records_per_page
 
-    def pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict]]:
+    def get(
+        self, url: str, params: dict[str, Any] | None = None, loads: Callable[[bytes], Any] = orjson.loads
+    ) -> Any:
+        """One GET; the server's 400 for a bad `Workspace-Id` becomes a config error naming it."""
+        try:
+            return self.client.get_json(url, params, loads=loads)[0]
+        except BadRequest as exc:
+            if "workspace not found" in exc.body.lower():
+                raise ConfigError(
+                    VENDOR,
+                    "workspace not found (HTTP 400): check sources.ai_squared.workspace_id "
+                    "(the numeric id of a workspace the credentials belong to)",
+                ) from None
+            raise
+
+    def pages(
+        self, path: str, params: dict[str, Any], loads: Callable[[bytes], Any] = orjson.loads
+    ) -> Iterator[list[dict]]:
         """Each page's `data`, following `links.next` (absolute, carrying every parameter)."""
         url: str | None = path
         query: dict[str, Any] | None = params
-        while url:
-            body, _ = self.client.get_json(url, query)
-            yield body.get("data") or []
-            url, query = (body.get("links") or {}).get("next"), None
+        number = int(params.get("page", 1))
+        asked: set[str] = set()
+        while url and url not in asked:
+            asked.add(url)
+            body = self.get(url, query, loads)
+            data = body.get("data") or []
+            if data:
+                yield data
+            links = body.get("links") or {}
+            last = links.get("last")
+            if not data or (last and number >= _page(last)):
+                return
+            url, query = links.get("next"), None
+            number = _page(url)
+
+    def sync(self, sync_id: int) -> dict | None:
+        """One sync, or None when the server answers 404 (it was deleted)."""
+        try:
+            return flatten(self.get(f"{API}/syncs/{sync_id}")["data"])
+        except NotFound:
+            return None
+
+    def run(self, sync_id: int, run_id: int) -> dict | None:
+        """One run, or None when the server answers 404."""
+        try:
+            return flatten(self.get(f"{API}/syncs/{sync_id}/sync_runs/{run_id}")["data"])
+        except NotFound:
+            return None
 
     def syncs(self) -> list[dict]:
         return [flatten(r) for page in self.pages(f"{API}/syncs", {"per_page": SYNCS_PER_PAGE}) for r in page]
@@ -90,5 +142,13 @@ class AiSquaredApi:
         if status:
             params["status"] = status
         path = f"{API}/syncs/{sync_id}/sync_runs/{run_id}/sync_records"
-        for page in self.pages(path, params):
+        for page in self.pages(path, params, exact_json.loads):
             yield [flatten(r) for r in page]
+
+
+def _page(url: str | None) -> int:
+    """The `page` parameter of a link (none: page 1)."""
+    try:
+        return int(parse_qs(urlsplit(url or "").query).get("page", ["1"])[0])
+    except ValueError:
+        return 1

@@ -1,10 +1,9 @@
-"""Which syncs were deleted: the ones a full listing no longer shows.
+"""Which syncs were deleted: the ones `GET /syncs/{id}` answers 404 for.
 
 AI Squared has no deletion feed, and a deleted sync simply stops being listed; its rows in
-`syncs` would otherwise stay and go stale forever. Only an unnarrowed listing proves absence
-(with `sync_ids`, an unlisted sync was merely not asked for). A sync listed again (restored, or
-missing from one listing by a vendor hiccup) is taken off the table again by dlt's hard-delete
-hint.
+`syncs` would otherwise stay and go stale forever. Missing from a listing is not proof (the list
+moves while it is paged, VENDORS.md): only a 404 for the sync itself is (listing.py asks). A sync
+listed again (restored) is taken off the table again by dlt's hard-delete hint.
 """
 
 from __future__ import annotations
@@ -24,18 +23,18 @@ DELETED_COLUMNS: TTableSchemaColumns = {
 
 
 def deletion_rows(
-    loaded: Iterable[str], deleted: dict[str, int], listed: Iterable[int], now: datetime
+    deleted: dict[str, int], gone: Iterable[int], listed: Iterable[int], now: datetime
 ) -> list[dict[str, Any]]:
-    """Rows for `deleted_syncs` after one full listing; updates `deleted` (id -> ms) in place.
+    """Rows for `deleted_syncs` after one load; updates `deleted` (id -> ms) in place.
 
-    `loaded` are the ids of every sync ever loaded into `syncs` (that resource's state keys).
+    `gone` are the syncs the server answered 404 for, `listed` every sync loaded this time.
     """
     listed_ids = {str(i) for i in listed}
     rows: list[dict[str, Any]] = []
     for sync_id in sorted(listed_ids & deleted.keys(), key=int):
         del deleted[sync_id]
         rows.append({"id": int(sync_id), "deleted_seen_at": None, "listed_again": True})
-    for sync_id in sorted(set(loaded) - listed_ids - deleted.keys(), key=int):
+    for sync_id in sorted({str(i) for i in gone} - listed_ids - deleted.keys(), key=int):
         deleted[sync_id] = int(now.timestamp() * 1000)
         rows.append({"id": int(sync_id), "deleted_seen_at": now, "listed_again": False})
     return rows

@@ -6,6 +6,8 @@ import pyarrow as pa
 
 from sources.arrow import INT, TS, to_table
 
+from . import exact_json
+
 RUN_TYPES: dict[str, pa.DataType] = {
     "id": INT,
     "sync_id": INT,
@@ -43,4 +45,10 @@ def runs_table(runs: list[dict]) -> pa.Table:
 
 
 def records_table(records: list[dict]) -> pa.Table:
-    return to_table(records, RECORD_TYPES, JSON_COLUMNS)
+    """`record` and `logs` as JSON text written by `exact_json`, so big integers stay exact."""
+    for row in records:
+        for name in JSON_COLUMNS:
+            value = row.get(name)
+            if value is not None:
+                row[name] = exact_json.dumps(value)
+    return to_table(records, RECORD_TYPES)

@@ -1,0 +1,34 @@
+"""JSON parsing that keeps AI Squared's `record` values exactly.
+
+A record holds the source row as its connector read it, and integers there can exceed 64 bits
+(VENDORS.md, verified). orjson, fast everywhere else, turns such an integer into a float without
+a word. A page whose text holds a long digit run after `:`, `[` or `,` is parsed again by the
+standard library, which keeps integers of any size; its records are serialised back with it.
+False positives (a long number in a string) only cost speed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import orjson
+
+# 19+ digits can exceed int64 (orjson also takes uint64, but ids that large are rare enough).
+_LONG_INTEGER = re.compile(rb"[:\[,]\s*-?\d{19,}")
+
+
+def loads(content: bytes) -> Any:
+    """orjson's result, unless the text holds an integer orjson would round."""
+    if _LONG_INTEGER.search(content):
+        return json.loads(content)
+    return orjson.loads(content)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of a parsed value; integers of any size stay exact."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits (only json.loads makes those)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
