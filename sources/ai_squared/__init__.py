@@ -166,7 +166,7 @@ def ai_squared(
                 batch.extend(future.result())
             except NotFound:
                 # Marked done only when fetched: a transient 404 must not lose them for good.
-                log.warning("ai_squared: records of run %s of sync %s: HTTP 404; asked next load", *job[1::-1])
+                log.warning("ai_squared: run %s of sync %s: records 404; asked next load", *job[1::-1])
                 pending.setdefault(str(job[0]), {})[str(job[1])] = job[2]
                 continue
             pending.get(str(job[0]), {}).pop(str(job[1]), None)
