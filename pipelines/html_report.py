@@ -72,7 +72,7 @@ DAILY_SQL = f"""select vendor, day, sum(succeeded) as ok, sum(failed) as bad fro
     where day > cast({WINDOW} as date) and day <= (select cast(as_of as date) from marts.as_of)
     group by vendor, day order by vendor, day"""
 RUNS_SQL = f"""select vendor, duration_s, rows_per_s from marts.sync_runs
-    where finished_at > {WINDOW} and finished_at <= (select as_of from marts.as_of)"""
+    where ended_at > {WINDOW} and ended_at <= (select as_of from marts.as_of)"""
 ERRORS_SQL = f"""with named as (
         select e.*, coalesce(s.sync_name, e.sync_id) as sync_name
         from marts.record_errors as e left join marts.syncs as s using (vendor, sync_id)

@@ -1,16 +1,16 @@
 -- grain: one row per sync per UTC day with runs.
--- A run belongs to the UTC day it finished on (unfinished: the day it started or was queued).
--- success_rate = succeeded / (succeeded + failed) that day, null when 0; duration_p50_s over
--- that day's finished runs.
+-- A run belongs to the UTC day it ended on (marts.sync_runs.ended_at; not ended: the day it
+-- started or was queued). success_rate = succeeded / (succeeded + failed) that day, null when 0;
+-- duration_p50_s over that day's ended runs with a known duration.
 with runs as (
     select
         vendor,
         sync_id,
         status,
-        finished_at,
+        ended_at,
         duration_s,
         rows_synced,
-        cast(coalesce(finished_at, started_at, created_at) at time zone 'UTC' as date) as day
+        cast(coalesce(ended_at, started_at, created_at) at time zone 'UTC' as date) as day
     from marts.sync_runs
 ),
 
@@ -26,7 +26,7 @@ final as (
         / nullif(count(*) filter (where status in ('succeeded', 'failed')), 0) as success_rate,
         cast(coalesce(sum(rows_synced), 0) as bigint) as rows_synced,
         percentile_cont(0.5) within group (order by duration_s) filter (
-            where finished_at is not null
+            where ended_at is not null
         ) as duration_p50_s
     from runs
     group by vendor, sync_id, day

@@ -1,17 +1,20 @@
 -- grain: one row per sync, every vendor.
 -- How healthy each sync is at as_of (marts.as_of). Definitions (the tests hold us to them):
---   windows: runs whose finished_at lies in (as_of - N days, as_of];
---   runs_7d: finished runs in the 7-day window, any outcome;
+--   a run's end is its ended_at (marts.sync_runs: finished_at, or for a terminal run the vendor
+--     never stamped, e.g. an AI Squared failure, the time it was last updated);
+--   windows: runs whose ended_at lies in (as_of - N days, as_of];
+--   runs_7d: ended runs in the 7-day window, any outcome;
 --   success_rate_Nd = succeeded / (succeeded + failed) in the window, null when that is 0
 --     (cancelled and unfinished runs count in neither);
---   duration_p50_s / p95_s, rows_per_s_p50: continuous percentiles over runs finished in the
---     30-day window (rows_per_s only where it is defined: duration_s > 0);
---   last_success_at: finished_at of the newest succeeded run; seconds_since_success = as_of - it;
+--   duration_p50_s / p95_s, rows_per_s_p50: continuous percentiles over runs ended in the
+--     30-day window, where defined (duration_s known; rows_per_s only where duration_s > 0);
+--   last_success_at: ended_at of the newest succeeded run; seconds_since_success = as_of - it;
 --   staleness_s: seconds_since_success, or, never succeeded, the sync's age;
 --   is_stale: not disabled and staleness_s > 2 x expected_interval_s;
---   consecutive_failures: failed runs finished after the last succeeded run;
---   current_status: the newest run's status as it stood at as_of (null: never ran); a run's
---     time is started_at, else created_at, else finished_at (Paragon's inferred runs);
+--   consecutive_failures: failed runs ended after the last succeeded run;
+--   current_status: the newest run's status as it stood at as_of (null: never ran; not yet
+--     ended at as_of: running, or queued); a run's time is started_at, else created_at, else
+--     ended_at (Paragon's inferred runs);
 --   health, first that holds: disabled, failing (consecutive_failures > 0, i.e. the last
 --     succeeded-or-failed run failed), stale, degraded (success_rate_7d < degraded_below),
 --     else healthy.
@@ -29,14 +32,14 @@ runs as (
         r.vendor,
         r.sync_id,
         r.status,
-        coalesce(r.started_at, r.created_at, r.finished_at) as began_at,
-        case when r.finished_at <= a.as_of then r.finished_at end as finished_at,
+        coalesce(r.started_at, r.created_at, r.ended_at) as began_at,
+        case when r.ended_at <= a.as_of then r.ended_at end as ended_at,
         r.duration_s,
         r.rows_per_s,
         a.as_of
     from marts.sync_runs as r
     cross join as_of as a
-    where coalesce(r.started_at, r.created_at, r.finished_at) <= a.as_of
+    where coalesce(r.started_at, r.created_at, r.ended_at) <= a.as_of
 ),
 
 newest_run as (
@@ -44,7 +47,7 @@ newest_run as (
         vendor,
         sync_id,
         began_at as last_run_at,
-        case when finished_at is null and status <> 'queued' then 'running' else status end as current_status
+        case when ended_at is null and status <> 'queued' then 'running' else status end as current_status
     from (
         select
             *,
@@ -54,22 +57,22 @@ newest_run as (
     where n = 1
 ),
 
-finished as (
-    select * from runs where finished_at is not null
+ended as (
+    select * from runs where ended_at is not null
 ),
 
 last_success as (
-    select vendor, sync_id, max(finished_at) as last_success_at
-    from finished
+    select vendor, sync_id, max(ended_at) as last_success_at
+    from ended
     where status = 'succeeded'
     group by vendor, sync_id
 ),
 
 streaks as (
     select f.vendor, f.sync_id, count(*) as consecutive_failures
-    from finished as f
+    from ended as f
     left join last_success as s on f.vendor = s.vendor and f.sync_id = s.sync_id
-    where f.status = 'failed' and (s.last_success_at is null or f.finished_at > s.last_success_at)
+    where f.status = 'failed' and (s.last_success_at is null or f.ended_at > s.last_success_at)
     group by f.vendor, f.sync_id
 ),
 
@@ -80,8 +83,8 @@ window_7d as (
         count(*) as runs_7d,
         count(*) filter (where status = 'succeeded') as succeeded,
         count(*) filter (where status = 'failed') as failed
-    from finished
-    where finished_at > as_of - interval '7' day
+    from ended
+    where ended_at > as_of - interval '7' day
     group by vendor, sync_id
 ),
 
@@ -94,8 +97,8 @@ window_30d as (
         percentile_cont(0.5) within group (order by duration_s) as duration_p50_s,
         percentile_cont(0.95) within group (order by duration_s) as duration_p95_s,
         percentile_cont(0.5) within group (order by rows_per_s) as rows_per_s_p50
-    from finished
-    where finished_at > as_of - interval '30' day
+    from ended
+    where ended_at > as_of - interval '30' day
     group by vendor, sync_id
 ),
 

@@ -1,6 +1,13 @@
 -- grain: one row per run, every vendor (Paragon runs inferred from status snapshots).
 -- duration_s = finished_at - started_at in seconds (AI Squared `duration`, Timbal
 -- `duration_ms` / 1000); rows_per_s = rows_synced / duration_s where duration_s > 0, else null.
+-- ended_at: finished_at; for a run in a terminal status (succeeded, failed, cancelled) whose
+-- vendor left finished_at null, the time it was last updated. AI Squared writes finished_at,
+-- duration and the row counters only when a run succeeds: a failed or canceled run keeps them
+-- null/0 and its updated_at is when it ended. Its duration_s stays null; its 0 counters are the
+-- vendor's (rows_synced 0 says nothing about what it wrote).
+-- A negative duration or counter from a vendor is kept raw and null here
+-- (sql/tests/vendor_values_in_range.sql reports it).
 -- Paragon has no run history, so runs are inferred from its change-only snapshots:
 --   * each advance of lastSyncedAt between two snapshots is one succeeded run, finished_at =
 --     the new lastSyncedAt, rows_synced = the growth of syncedRecordsCount;
@@ -12,15 +19,19 @@
 --   Paragon exposes no cycle start: started_at, duration_s and rows_per_s stay null.
 with ai_squared as (
     select
-        vendor, sync_id, run_id, status, vendor_status, created_at, started_at, finished_at, duration_s,
-        rows_synced, rows_failed, error_message, false as is_inferred
+        vendor, sync_id, run_id, status, vendor_status, created_at, started_at, finished_at,
+        coalesce(
+            finished_at, case when status in ('succeeded', 'failed', 'cancelled') then updated_at end
+        ) as ended_at,
+        duration_s, rows_synced, rows_failed, error_message, false as is_inferred
     from staging.stg_ai_squared__sync_runs
 ),
 
 timbal as (
     select
-        vendor, sync_id, run_id, status, vendor_status, created_at, started_at, finished_at, duration_s,
-        rows_synced, cast(null as bigint) as rows_failed, message as error_message, false as is_inferred
+        vendor, sync_id, run_id, status, vendor_status, created_at, started_at, finished_at,
+        finished_at as ended_at, duration_s, rows_synced, cast(null as bigint) as rows_failed,
+        message as error_message, false as is_inferred
     from staging.stg_timbal__sync_runs
 ),
 
@@ -51,6 +62,7 @@ paragon_cycles as (
         cast(null as timestamptz) as created_at,
         cast(null as timestamptz) as started_at,
         last_synced_at as finished_at,
+        last_synced_at as ended_at,
         cast(null as double) as duration_s,
         case when n > 1 then synced_records_count - coalesce(previous_synced_records_count, 0) end as rows_synced,
         cast(null as bigint) as rows_failed,
@@ -72,6 +84,7 @@ paragon_errors as (
         cast(null as timestamptz) as created_at,
         cast(null as timestamptz) as started_at,
         first_seen_at as finished_at,
+        first_seen_at as ended_at,
         cast(null as double) as duration_s,
         cast(null as bigint) as rows_synced,
         cast(null as bigint) as rows_failed,
@@ -101,10 +114,11 @@ final as (
         created_at,
         started_at,
         finished_at,
-        duration_s,
-        rows_synced,
-        rows_failed,
-        case when duration_s > 0 then rows_synced / duration_s end as rows_per_s,
+        ended_at,
+        case when duration_s >= 0 then duration_s end as duration_s,
+        case when rows_synced >= 0 then rows_synced end as rows_synced,
+        case when rows_failed >= 0 then rows_failed end as rows_failed,
+        case when duration_s > 0 and rows_synced >= 0 then rows_synced / duration_s end as rows_per_s,
         error_message,
         is_inferred
     from unioned

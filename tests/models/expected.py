@@ -20,6 +20,7 @@ AI_SQUARED_STATUS = {
     "canceled": "cancelled",
 }  # fmt: skip
 UNIT_S = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+ENDED = {"succeeded", "failed", "cancelled"}
 
 
 def ts(value: str | None) -> pd.Timestamp | None:
@@ -31,6 +32,8 @@ def ai_squared_runs(box: Sandbox) -> pd.DataFrame:
     for run in box.world.ai_squared.truth_runs():
         a = run["attributes"]
         status = AI_SQUARED_STATUS.get(a["status"], "running" if a["finished_at"] is None else "failed")
+        # DESIGN.md ended_at: finished_at, else (terminal status) the time the run was last updated.
+        ended = a["finished_at"] or (a["updated_at"] if status in ENDED else None)
         rows.append(
             {
                 "vendor": "ai_squared",
@@ -41,6 +44,7 @@ def ai_squared_runs(box: Sandbox) -> pd.DataFrame:
                 "created_at": ts(a["created_at"]),
                 "started_at": ts(a["started_at"]),
                 "finished_at": ts(a["finished_at"]),
+                "ended_at": ts(ended),
                 "duration_s": a["duration"],
                 "rows_synced": a["successful_rows"],
                 "rows_failed": a["failed_rows"],
@@ -93,27 +97,27 @@ def health(
 ) -> pd.DataFrame:
     runs = with_rows_per_s(runs)
     as_of_ts = pd.Timestamp(as_of)
-    began = runs["started_at"].fillna(runs["created_at"]).fillna(runs["finished_at"])
+    began = runs["started_at"].fillna(runs["created_at"]).fillna(runs["ended_at"])
     runs = runs.assign(began_at=began)[began <= as_of_ts]
-    runs.loc[runs["finished_at"] > as_of_ts, "finished_at"] = pd.NaT
+    runs.loc[runs["ended_at"] > as_of_ts, "ended_at"] = pd.NaT
     out = []
     for sync in syncs.itertuples():
         mine = runs[(runs["vendor"] == sync.vendor) & (runs["sync_id"] == sync.sync_id)]
-        finished = mine[mine["finished_at"].notna()]
+        finished = mine[mine["ended_at"].notna()]
         newest = mine.sort_values("began_at").iloc[-1] if len(mine) else None
         current = None
         if newest is not None:
             current = newest["status"]
-            if pd.isna(newest["finished_at"]) and current != "queued":
+            if pd.isna(newest["ended_at"]) and current != "queued":
                 current = "running"
-        successes = finished[finished["status"] == "succeeded"]["finished_at"]
+        successes = finished[finished["status"] == "succeeded"]["ended_at"]
         last_success = successes.max() if len(successes) else None
         since = None if last_success is None else (as_of_ts - last_success).total_seconds()
         age = (as_of_ts - sync.created_at).total_seconds()
         failed = finished[finished["status"] == "failed"]
-        streak = len(failed if last_success is None else failed[failed["finished_at"] > last_success])
-        w7 = finished[finished["finished_at"] > as_of_ts - timedelta(days=7)]
-        w30 = finished[finished["finished_at"] > as_of_ts - timedelta(days=30)]
+        streak = len(failed if last_success is None else failed[failed["ended_at"] > last_success])
+        w7 = finished[finished["ended_at"] > as_of_ts - timedelta(days=7)]
+        w30 = finished[finished["ended_at"] > as_of_ts - timedelta(days=30)]
         interval = sync.expected_interval_s
         stale = bool(
             not sync.is_disabled
@@ -158,7 +162,7 @@ def health(
 
 def daily(runs: pd.DataFrame) -> pd.DataFrame:
     runs = runs.copy()
-    moment = runs["finished_at"].fillna(runs["started_at"]).fillna(runs["created_at"])
+    moment = runs["ended_at"].fillna(runs["started_at"]).fillna(runs["created_at"])
     runs["day"] = moment.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
     out = []
     for (vendor, sync_id, day), group in runs.groupby(["vendor", "sync_id", "day"]):
@@ -172,7 +176,7 @@ def daily(runs: pd.DataFrame) -> pd.DataFrame:
                 "failed": int((group["status"] == "failed").sum()),
                 "success_rate": _rate(group),
                 "rows_synced": int(group["rows_synced"].fillna(0).sum()),
-                "duration_p50_s": _quantile(group[group["finished_at"].notna()]["duration_s"], 0.5),
+                "duration_p50_s": _quantile(group[group["ended_at"].notna()]["duration_s"], 0.5),
             }
         )
     return pd.DataFrame(out)
@@ -244,6 +248,7 @@ def timbal_seen_runs(polls: list[list[dict]]) -> pd.DataFrame:
                 "created_at": ts(run["created_at"]),
                 "started_at": ts(run["started_at"]),
                 "finished_at": ts(run["finished_at"]),
+                "ended_at": ts(run["finished_at"]),
                 "duration_s": None if run["duration_ms"] is None else run["duration_ms"] / 1000,
                 "rows_synced": run["rows_emitted"],
                 "rows_failed": None,
@@ -312,7 +317,7 @@ def _paragon_run(
     return {
         "vendor": "paragon", "sync_id": sync_id, "run_id": prefix + stamp, "status": status,
         "vendor_status": vendor_status, "created_at": None, "started_at": None, "finished_at": at,
-        "duration_s": None, "rows_synced": rows, "rows_failed": None, "error_message": error,
+        "ended_at": at, "duration_s": None, "rows_synced": rows, "rows_failed": None, "error_message": error,
         "is_inferred": True,
     }  # fmt: skip
 
