@@ -176,7 +176,8 @@ def test_missing_or_wrong_token_is_401_and_wrong_workspace_400(sandbox: Sandbox)
     token = sandbox.world.ai_squared.api_token
     other_workspace = httpx.get(url, headers={"Authorization": f"Bearer {token}", "Workspace-Id": "8"})
     assert other_workspace.status_code == 400  # the server answers "Workspace not found", not 403
-    assert httpx.get(url, headers={"Authorization": f"Bearer {token}", "Workspace-Id": "7"}).status_code == 200
+    good = {"Authorization": f"Bearer {token}", "Workspace-Id": "7"}
+    assert httpx.get(url, headers=good).status_code == 200
 
 
 def test_login_issues_a_token_that_expires_after_30_minutes_of_world_time() -> None:
