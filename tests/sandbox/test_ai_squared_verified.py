@@ -14,6 +14,7 @@ from sandbox.clock import iso_ms
 from sandbox.service import Sandbox
 from tests.conftest import small_config
 from tests.sandbox.aisq_client import client, crawl
+from tests.spec_validation import validate
 
 STRIDE = 100_000  # run id = sync id * stride + run index + 1
 
@@ -247,7 +248,11 @@ def test_records_keep_big_integers_and_decimal_strings_exactly(sandbox: Sandbox)
             response = http.get(
                 f"/api/v1/syncs/{sync_id}/sync_runs/{run_id}/sync_records", params={"per_page": 5}
             )
+            validate("ai_squared_list_sync_records", response)
             served = {r["id"]: r["attributes"]["record"] for r in response.json()["data"]}  # json: exact ints
+            admin = f"{sandbox.url('ai_squared')}/_sandbox/ai_squared/truth/records"
+            over_http = httpx.get(admin, params={"sync_id": sync_id, "run_id": run_id}).json()["data"]
+            assert {r["id"]: r["attributes"]["record"] for r in over_http if r["id"] in served} == served
             for record in (r for r in truth if r["id"] in served):
                 for field in fields:
                     literal = record["truth"]["exact"][field]
