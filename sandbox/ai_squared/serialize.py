@@ -25,6 +25,7 @@ from .syncs import BIG_INT_FIELDS, WORKSPACE_ID, Connector, SyncDef
 
 COMPANIES = ("Acme GmbH", "Société Générale de Test", "北京数据有限公司", "Initech", "Núcleo Ltda.")
 PLANS = ("free", "pro", "enterprise")
+DESCRIPTIONS = ("Production", "Owned by RevOps", "Nightly exports — équipe data", "Managed by the data team")
 
 
 def run_resource(sync: SyncDef, runs: RunState, k: int) -> dict:
@@ -72,7 +73,7 @@ def connector_resource(connector: Connector) -> dict:
     return {
         "id": connector.id,
         "name": connector.name,
-        "description": None,
+        "description": DESCRIPTIONS[connector.id % len(DESCRIPTIONS)],
         "connector_type": connector.connector_type,
         "workspace_id": WORKSPACE_ID,
         "created_at": iso_ms(connector.created_ms),
