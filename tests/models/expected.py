@@ -1,6 +1,6 @@
 """The marts' metrics computed independently, in pandas, from the sandbox's truth.
 
-Written from the definitions in ../shared/DESIGN.md and the model headers, not from the SQL:
+Written from the metric definitions (README, "The models") and the model headers, not from the SQL:
 if the two disagree, one of them misreads the contract.
 """
 

@@ -1,4 +1,4 @@
-"""The AI Squared sandbox answers as the spec and ../shared/VENDORS.md say."""
+"""The AI Squared sandbox answers as the spec and sandbox/specs/VENDORS.md say."""
 
 from __future__ import annotations
 
