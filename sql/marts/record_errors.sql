@@ -1,4 +1,5 @@
 -- grain: one row per vendor, sync and error fingerprint.
+-- key: vendor, sync_id, error_fingerprint
 -- Failed records grouped by what went wrong: the fingerprint masks what varies between
 -- occurrences of the same error, in this order: UUIDs -> <uuid>, emails -> <email>, quoted
 -- values ('...', "...", «...») -> <value>, hex/number runs of 8+ characters -> <id>, numbers

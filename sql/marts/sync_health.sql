@@ -1,4 +1,5 @@
 -- grain: one row per sync, every vendor.
+-- key: vendor, sync_id
 -- How healthy each sync is at as_of (marts.as_of). Definitions (the tests hold us to them):
 --   windows: runs whose finished_at lies in (as_of - N days, as_of];
 --   runs_7d: finished runs in the 7-day window, any outcome;

@@ -1,4 +1,5 @@
 -- grain: one row per AI Squared record per run (a run keeps the records it had when loaded).
+-- key: vendor, run_id, record_id
 with source as (
     select
         id,

@@ -1,4 +1,5 @@
 -- grain: one row per Timbal sync configuration version (scd2: valid_from .. valid_to, open = null).
+-- key: vendor, sync_id, valid_from
 with source as (
     select
         id,
