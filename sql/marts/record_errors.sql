@@ -4,6 +4,8 @@
 -- occurrences of the same error, in this order: UUIDs -> <uuid>, emails -> <email>, quoted
 -- values ('...', "...", «...») -> <value>, hex/number runs of 8+ characters -> <id>, numbers
 -- -> <n>, whitespace runs -> one space. first/last_seen_at are the failing writes' times.
+-- example_error is the group's newest message: that of the record written last (updated_at); of
+-- records written at the same instant, the message that sorts last, so a rebuild shows the same.
 with failed_records as (
     select vendor, sync_id, error_message, updated_at
     from staging.stg_ai_squared__sync_records
@@ -50,7 +52,7 @@ final as (
         vendor,
         sync_id,
         error_fingerprint,
-        min(error_message) as example_error,
+        first(error_message order by updated_at desc, error_message desc) as example_error,
         count(*) as failed_records,
         min(updated_at) as first_seen_at,
         max(updated_at) as last_seen_at

@@ -209,10 +209,11 @@ def record_errors(records: list[dict]) -> pd.DataFrame:
         for r in records
         if r["attributes"]["error"] is not None
     ]
-    frame = pd.DataFrame(rows)
+    # Newest last: a group's example is its last message in (time, text) order.
+    frame = pd.DataFrame(rows).sort_values(["at", "error"], kind="stable")
     grouped = frame.groupby(["vendor", "sync_id", "error_fingerprint"])
     return grouped.agg(
-        example_error=("error", "min"),
+        example_error=("error", "last"),
         failed_records=("error", "size"),
         first_seen_at=("at", "min"),
         last_seen_at=("at", "max"),

@@ -20,7 +20,8 @@ RATES = "sql/tests/success_rates_in_range.sql"
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
-    """AI Squared only: syncs 1 and 2, three runs, two failed records with an error, one without."""
+    """AI Squared only: syncs 1 and 2, three runs, three failed records with an error (two written
+    at the same instant, last), one without."""
     db = tmp_path / "hand.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute("create schema raw_ai_squared")
@@ -41,7 +42,8 @@ def warehouse(tmp_path: Path) -> Path:
             "create table raw_ai_squared.sync_records as select * from (values "
             "(101, 1, 11, 'failed', 'row 7 rejected', timestamptz '2026-11-20 09:05:00+00'),"
             "(102, 1, 11, 'failed', 'row 8 rejected', timestamptz '2026-11-20 09:06:00+00'),"
-            "(103, 1, 11, 'failed', null, timestamptz '2026-11-20 09:07:00+00')"
+            "(103, 1, 11, 'failed', null, timestamptz '2026-11-20 09:07:00+00'),"
+            "(104, 1, 11, 'failed', 'row 6 rejected', timestamptz '2026-11-20 09:06:00+00')"
             ") t(id, sync_id, sync_run_id, status, error, updated_at)"
         )
     build(db, as_of=AS_OF)
@@ -64,6 +66,12 @@ def test_the_hand_made_warehouse_passes_every_test(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for mart in ("sync_runs", "syncs", "sync_health", "sync_daily", "record_errors"):
             assert con.execute(f"select count(*) from marts.{mart}").fetchone()[0] > 0, mart
+
+
+def test_the_example_error_is_the_newest_message_ties_broken_by_text(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select error_fingerprint, example_error, failed_records from marts.record_errors")
+        assert rows.fetchall() == [("row <n> rejected", "row 8 rejected", 3)]
 
 
 def test_every_model_declares_a_key_and_gets_its_tests() -> None:
@@ -181,7 +189,7 @@ def test_a_duplicated_raw_row_fails_the_staging_view_key(warehouse: Path) -> Non
         ),
         (
             ["update marts.record_errors set failed_records = failed_records + 1"],
-            [("marts.record_errors failed_records = raw failed records", "ai_squared", 2, 3)],
+            [("marts.record_errors failed_records = raw failed records", "ai_squared", 3, 4)],
         ),
         (
             ["create schema raw_timbal", "create table raw_timbal.sync_runs as select 'job-1' as job_id"],
