@@ -7,9 +7,9 @@ previous marts untouched. Raw tables of a vendor never loaded (or columns a load
 created yet, as dlt creates a column with its first non-null value) are stood in for by empty
 typed-null relations, so staging views exist, empty, before the first load.
 
-Every model states its grain in its first line and its key, machine-readable, right after:
-`-- key: vendor, sync_id` (or `-- key: one row`). A model without one is refused; a key column
-the model does not have fails the build. The data tests (pipelines/data_tests.py) check each key.
+Every model states its grain in its first line (`-- grain: ...`) and its key, machine-readable,
+in the second: `-- key: vendor, sync_id` (or `-- key: one row`). A model without them is refused;
+a key column the model does not have fails the build. The data tests (pipelines/data_tests.py) check each key.
 """
 
 from __future__ import annotations
@@ -70,8 +70,9 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
 
 def _parse(path: Path, name: str, materialized: str, sql_dir: Path) -> Model:
     where = path.relative_to(sql_dir.parent) if sql_dir.parent in path.parents else path
+    text = path.read_text()
     try:
-        statements = [s for s in sqlglot.parse(path.read_text(), read="duckdb") if s is not None]
+        statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         line = f" line {first.get('line')}" if first.get("line") else ""
@@ -79,7 +80,7 @@ def _parse(path: Path, name: str, materialized: str, sql_dir: Path) -> Model:
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise ModelError(f"{where}: a model is exactly one SELECT statement")
     tree = statements[0]
-    key = _key(path.read_text(), where)
+    key = _key(text, where)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     reads = {
         f"{t.db}.{t.name}" if t.db else t.name for t in tree.find_all(exp.Table) if t.name not in ctes or t.db
@@ -88,20 +89,18 @@ def _parse(path: Path, name: str, materialized: str, sql_dir: Path) -> Model:
 
 
 def _key(text: str, where: Path) -> tuple[str, ...]:
-    """The columns of the header's `-- key:` line (the comment lines before the SQL)."""
-    header = []
-    for line in text.splitlines():
-        if not line.strip().startswith("--"):
-            break
-        header.append(line.strip())
-    declared = [m.group(1) for m in map(KEY_LINE.fullmatch, header) if m]
-    if not declared:
+    """The columns of the key line, the header's second line (the first states the grain)."""
+    header = [line.strip() for line in text.splitlines()[:2]]
+    if not header or not header[0].startswith("-- grain:"):
+        raise ModelError(f"{where}: no grain line; the first line is `-- grain: one row per ...`")
+    declared = KEY_LINE.fullmatch(header[1]) if len(header) > 1 else None
+    if declared is None:
         raise ModelError(
             f"{where}: no key line; add `-- key: <column>, ...` (or `-- key: {ONE_ROW}`) after the grain line"
         )
-    if declared[0] == ONE_ROW:
+    if declared.group(1) == ONE_ROW:
         return ()
-    columns = tuple(c.strip() for c in declared[0].split(","))
+    columns = tuple(c.strip() for c in declared.group(1).split(","))
     bad = [c for c in columns if not IDENTIFIER.fullmatch(c)]
     if bad:
         raise ModelError(f"{where}: key line: {bad[0]!r} is not a column name")

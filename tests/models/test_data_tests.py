@@ -107,6 +107,13 @@ def test_a_model_without_a_key_line_is_refused_naming_the_file(tmp_path: Path) -
         "sql/marts/syncs.sql: no key line; add `-- key: <column>, ...` (or `-- key: one row`) "
         "after the grain line"
     )
+    path.write_text("-- key: vendor\n-- grain: one row per sync.\nselect 1 as vendor")
+    with pytest.raises(ModelError) as refused:
+        discover(sql)
+    assert (
+        str(refused.value)
+        == "sql/marts/syncs.sql: no grain line; the first line is `-- grain: one row per ...`"
+    )
     path.write_text("-- grain: one row per sync.\n-- key: vendor, sync id\nselect 1 as vendor")
     with pytest.raises(ModelError, match=r"^sql/marts/syncs\.sql: key line: 'sync id' is not a column name$"):
         discover(sql)
