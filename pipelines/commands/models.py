@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from pipelines.commands.options import db_option, iso_time_option
+from pipelines.data_tests import run_tests
 from pipelines.jobs import EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
-from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
+from pipelines.models import DEGRADED_BELOW, ModelError, build
 
 
 @click.command()
@@ -21,10 +22,13 @@ from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
 @click.option("--degraded-below", type=click.FloatRange(0, 1), default=DEGRADED_BELOW, show_default=True,
               help="7-day success rate under which a sync is 'degraded'.")  # fmt: skip
 def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
-    """(Re)build staging views and mart tables, then run the data tests in sql/tests.
+    """(Re)build staging views and mart tables, then run the data tests.
+
+    The data tests are the key tests generated from each model's `-- key:` line and the queries
+    in sql/tests; a failing one prints its name and up to 5 offending rows.
 
     The build is one transaction: if a model fails, the previous marts stay as they were.
-    Exit codes: 0 built and every data test passed; 1 a model or data test failed;
+    Exit codes: 0 built and every data test passed; 1 a model or data test failed (or could not run);
     5 a run holds the warehouse.
 
     \b
@@ -37,7 +41,7 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
     try:
         with warehouse_lock(db):  # a run loading meanwhile would fail on the held file
             result = build(db, as_of=as_of, degraded_below=degraded_below)
-            failed = [t for t in run_tests(db) if t.failures]
+            failed = [t for t in run_tests(db) if t.failed]
     except LockHeld as exc:
         click.echo(f"models: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
@@ -46,8 +50,6 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
         sys.exit(1)
     click.echo(f"built {len(result.models)} models in {result.seconds:.2f}s")
     for test in failed:
-        click.echo(
-            f"data test {test.path.name}: {test.failures} offending rows, e.g. {test.example}", err=True
-        )
+        click.echo(f"data test {test.report()}", err=True)
     if failed:
         sys.exit(1)

@@ -1,4 +1,4 @@
-"""The AI Squared sandbox answers as the spec and ../shared/VENDORS.md say."""
+"""The AI Squared sandbox answers as the spec and sandbox/specs/VENDORS.md say."""
 
 from __future__ import annotations
 
@@ -36,13 +36,27 @@ def _run_with_records(box: Sandbox, minimum: int = 5) -> tuple[int, int]:
 
 
 def test_every_run_list_page_and_single_run_match_the_spec(sandbox: Sandbox) -> None:
+    """Every page of every sync's runs is validated; the crawl must have met every run of the truth."""
+    truth: dict[int, list[dict]] = {}
+    for run in sandbox.world.ai_squared.truth_runs():
+        truth.setdefault(run["attributes"]["sync_id"], []).append(run)
+    validated_pages = single_runs = 0
     with client(sandbox) as http:
         for sync_id in _sync_ids(sandbox):
             runs, responses = crawl(http, f"/api/v1/syncs/{sync_id}/sync_runs", {"per_page": 200})
+            expected = sorted(truth.get(sync_id, []), key=lambda r: int(r["id"]))
+            assert sorted(runs, key=lambda r: int(r["id"])) == expected, f"sync {sync_id}"
+            assert len(responses) == max(1, -(-len(expected) // 200)), (
+                f"sync {sync_id}: one page per 200 runs"
+            )
             for response in responses:
                 validate(RUNS_SPEC, response, NULLABLE)
+                validated_pages += 1
             for run in runs[:3]:
                 validate(RUN_SPEC, http.get(f"/api/v1/syncs/{sync_id}/sync_runs/{run['id']}"), NULLABLE)
+                single_runs += 1
+    assert sum(map(len, truth.values())) > 200, "the world has several pages' worth of runs"
+    assert validated_pages > len(truth) and single_runs == sum(min(3, len(s)) for s in truth.values())
 
 
 def test_record_pages_and_not_found_errors_match_the_spec(sandbox: Sandbox) -> None:
