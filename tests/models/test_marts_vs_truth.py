@@ -53,7 +53,14 @@ def test_ai_squared_marts_equal_the_truth(load: Loader, db: Path) -> None:
         assert load(box).status == "loaded"
         check_ai_squared_marts(box, db)
         health = mart(db, "sync_health")
+        runs = expected.ai_squared_runs(box)
     assert {"disabled", "failing", "healthy"} <= set(health["health"])
+    # The server stamps no finished_at on a failure: those must count, as DESIGN.md's ended_at says.
+    unstamped = runs[(runs["status"] == "failed") & runs["finished_at"].isna()]
+    assert len(unstamped) and unstamped["ended_at"].notna().all()
+    failing = health[health["health"] == "failing"]["sync_id"]
+    newest = runs[runs["ended_at"].notna()].sort_values("ended_at").groupby("sync_id").tail(1)
+    assert set(failing) <= set(newest[newest["finished_at"].isna()]["sync_id"]), "failing by unstamped ends"
 
 
 def test_ai_squared_marts_follow_the_clock(load: Loader, db: Path) -> None:
