@@ -23,6 +23,9 @@ class WorldConfig:
     start_ms: int = 0  # the world's T0; 0 means "now, to the second"
     timbal_recent_runs: int = 10  # how many runs Timbal's sync detail shows
     paragon_users: int = 3  # connected users, one token each
+    # AI Squared records holding 70-bit integers and decimal strings, as the server sends them;
+    # off only for clients that cannot parse them (dlt's rest_api in the benchmarks).
+    exact_numbers: bool = True
 
     def __post_init__(self) -> None:
         if self.syncs < 1 or self.days < 1 or self.records < 0:
@@ -31,7 +34,7 @@ class WorldConfig:
             object.__setattr__(self, "start_ms", now_ms() // 1000 * 1000)
 
     @classmethod
-    def sized(cls, size: str = "default", **overrides: int) -> WorldConfig:
+    def sized(cls, size: str = "default", **overrides: int | bool) -> WorldConfig:
         if size not in SIZES:
             raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
         values = {**SIZES[size], **{k: v for k, v in overrides.items() if v is not None}}

@@ -95,7 +95,7 @@ def make_syncs(config: WorldConfig) -> tuple[list[SyncDef], dict[int, Connector]
                 attributes=attributes,
                 record_fields=("id", *rng.sample(FIELD_POOL, rng.randint(3, 6))),
                 config_updated_ms=profile.disabled_at_ms or profile.created_ms,
-                exact_fields=_exact_fields(key),
+                exact_fields=_exact_fields(key) if config.exact_numbers else (),
                 destination_kind=connectors[attributes["destination_id"]].kind,
             )
         )
