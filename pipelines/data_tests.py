@@ -13,6 +13,7 @@ the file, never a traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -44,13 +45,26 @@ class DataTest:
 
     def shown_rows(self) -> list[str]:
         """Up to SHOWN offending rows, one line each: `column=value, ...`."""
-        return [", ".join(f"{c}={v!r}" for c, v in zip(self.columns, row, strict=True)) for row in self.rows]
+        return [
+            ", ".join(f"{c}={_value(v)}" for c, v in zip(self.columns, row, strict=True)) for row in self.rows
+        ]
 
     def report(self) -> str:
         """What a person reads: the summary, then the offending rows shown, indented."""
         more = self.failures - len(self.rows)
         lines = [self.summary(), *(f"    {row}" for row in self.shown_rows())]
         return "\n".join([*lines, f"    ... and {more} more"] if more > 0 else lines)
+
+
+def _value(value: object) -> str:
+    """Text quoted (so blanks show), times in ISO 8601, null as null, anything else as printed."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def key_tests(model: Model) -> list[tuple[str, str]]:

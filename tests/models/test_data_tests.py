@@ -152,7 +152,9 @@ def test_a_null_key_fails_not_null(warehouse: Path) -> None:
     )
     failed = failing(warehouse)
     assert sorted(failed) == ["marts.sync_daily key not null (vendor, sync_id, day)"]
-    assert failed["marts.sync_daily key not null (vendor, sync_id, day)"].failures == 1
+    shown = failed["marts.sync_daily key not null (vendor, sync_id, day)"].shown_rows()
+    assert shown == ["vendor='ai_squared', sync_id='1', day=null, runs=0, succeeded=null, failed=null, "
+                     "success_rate=null, rows_synced=null, duration_p50_s=null"]  # fmt: skip
 
 
 def test_a_second_row_fails_a_one_row_model(warehouse: Path) -> None:
@@ -160,6 +162,13 @@ def test_a_second_row_fails_a_one_row_model(warehouse: Path) -> None:
     failed = failing(warehouse)
     assert sorted(failed) == ["marts.as_of one row"]
     assert failed["marts.as_of one row"].shown_rows() == ["row_count=2"]
+    timed = "insert into marts.sync_runs (vendor, sync_id, finished_at) values ('ai_squared', '1', '%s')"
+    tamper(warehouse, "delete from marts.as_of", timed % "2026-11-20 09:10")
+    shown = {t.name: t.shown_rows() for t in failing(warehouse).values()}
+    assert shown["marts.as_of one row"] == ["row_count=0"]
+    null_run = shown["marts.sync_runs key not null (vendor, sync_id, run_id)"]
+    assert len(null_run) == 1 and "run_id=null" in null_run[0]
+    assert "finished_at=2026-11-20T09:10:00+00:00" in null_run[0], "times shown in ISO 8601"
 
 
 def test_a_duplicated_raw_row_fails_the_staging_view_key(warehouse: Path) -> None:
