@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sources.http import VendorClient
+from sources.http import JSONAPI, VendorClient, paginate
 
 API = "/api/v1"
 TERMINAL = frozenset({"success", "failed", "canceled"})
@@ -30,13 +30,11 @@ class AiSquaredApi:
         self.records_per_page = records_per_page
 
     def pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict]]:
-        """Each page's `data`, following `links.next` (absolute, carrying every parameter)."""
-        url: str | None = path
-        query: dict[str, Any] | None = params
-        while url:
-            body, _ = self.client.get_json(url, query)
-            yield body.get("data") or []
-            url, query = (body.get("links") or {}).get("next"), None
+        """Each page's `data`, through the shared pager (sources/http/pager.py): `links.next` on
+        the configured origin only, stopping on an empty page, the `last` page, a repeated URL or
+        the page bound."""
+        for page in paginate(self.client, path, params, links=JSONAPI):
+            yield page.items
 
     def syncs(self) -> list[dict]:
         return [flatten(r) for page in self.pages(f"{API}/syncs", {"per_page": SYNCS_PER_PAGE}) for r in page]
