@@ -63,6 +63,10 @@ def _decode(chunk: bytes, decoders: list[_Inflate]) -> Iterator[bytes]:
 
 def read_body(response: httpx.Response, vendor: str, max_bytes: int, deadline: float) -> bytes:
     """The decoded body; BodyTooLarge past `max_bytes`, RequestTimedOut past `deadline` (monotonic)."""
+    if response.is_stream_consumed:  # built in memory (a test's mock): httpx decoded it already
+        if len(response.content) > max_bytes:
+            raise BodyTooLarge(vendor, _too_large(response, max_bytes))
+        return response.content
     decoders = _decoders(response.headers.get("content-encoding", ""))
     stream = response.extensions.get("network_stream")
     sock = stream.get_extra_info("socket") if stream is not None else None
@@ -75,11 +79,7 @@ def read_body(response: httpx.Response, vendor: str, max_bytes: int, deadline: f
             for piece in _decode(chunk, decoders):
                 out += piece
                 if len(out) > max_bytes:
-                    raise BodyTooLarge(
-                        vendor,
-                        f"response from {response.request.url.path} exceeds the body cap of "
-                        f"{max_bytes // (1024 * 1024)} MB (decompressed); stopped reading",
-                    )
+                    raise BodyTooLarge(vendor, _too_large(response, max_bytes))
     except (httpx.TransportError, OSError):
         if alarm.fired:
             raise RequestTimedOut() from None
@@ -89,3 +89,10 @@ def read_body(response: httpx.Response, vendor: str, max_bytes: int, deadline: f
     if alarm.fired or time.monotonic() > deadline:
         raise RequestTimedOut()
     return bytes(out)
+
+
+def _too_large(response: httpx.Response, max_bytes: int) -> str:
+    return (
+        f"response from {response.request.url.path} exceeds the body cap of "
+        f"{max_bytes // (1024 * 1024)} MB (decompressed); stopped reading"
+    )
