@@ -4,14 +4,14 @@ A crawl stops on
 * a page without items (Multiwoven's `next` is never null past the last page: it points one
   page further, for ever, with empty `data`);
 * the page `last` names (JSON:API links), by URL or by its `page` number;
-* a link to a URL already asked for (a server looping back): a warning, the pages read are kept;
-* `max_pages` pages: an error naming the vendor (a `next` that keeps increasing with data);
-and a link to another origin is refused before it is followed (no credential goes there).
+and fails (VendorError naming the vendor, so no cursor moves past what was never read) on
+* a link to a URL already asked for (a server looping back);
+* more than `max_pages` pages (a `next` that keeps increasing, each page with data);
+* a link to another origin, refused before it is followed (no credential goes there).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +21,6 @@ import httpx
 
 from .client import VendorClient
 from .errors import VendorError
-
-log = logging.getLogger("syncscope.http")
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,16 @@ def _is_last(current: httpx.URL, last: httpx.URL) -> bool:
     if normalized(current) == normalized(last):
         return True
     here, end = _page_number(current), _page_number(last)
+    if here is None and end is not None and "page" not in current.params:
+        here = 1  # a first request names no page
     return here is not None and end is not None and here >= end
+
+
+def _same_pages(url: httpx.URL) -> list[str]:
+    """A URL as the loop check knows it; a first request without `page` is also `page=1`."""
+    if "page" in url.params:
+        return [normalized(url)]
+    return [normalized(url), normalized(url.copy_add_param("page", "1"))]
 
 
 def paginate(
@@ -91,10 +98,10 @@ def paginate(
     for number in range(1, client.max_pages + 2):
         if number > client.max_pages:
             raise VendorError(
-                client.vendor, f"more than {client.max_pages:,} pages from {path}; stopped (a link loop?)"
+                client.vendor, f"more than {client.max_pages:,} pages from {path}; stopped (next links without end?)"
             )
         current = client.url(url, query)
-        asked.add(normalized(current))
+        asked.update(_same_pages(current))
         body, response = client.get_json(url, query, auth=auth)
         page = Page(links.items(body), body, response)
         yield page
@@ -107,8 +114,8 @@ def paginate(
         target = current.join(following)
         client.check_link(target, "next link")
         if normalized(target) in asked:
-            log.warning(
-                "%s: next link from %s leads back to a page already read; paging stopped", client.vendor, path
+            raise VendorError(
+                client.vendor,
+                f"next link from {path} leads back to a page already read; stopped (a link loop?)",
             )
-            return
         url, query = str(target), None

@@ -57,13 +57,15 @@ def test_an_empty_page_ends_the_crawl_when_next_never_does(fake: Fake) -> None:
     assert asked(fake) == [None, "2", "3"]
 
 
-def test_a_link_back_to_a_page_already_read_stops_with_a_warning(
-    fake: Fake, caplog: pytest.LogCaptureFixture
-) -> None:
-    fake.handler = jsonapi(5, loop_to=2, last=False)
-    assert crawl(fake) == ["1-0", "1-1", "2-0", "2-1"]
-    assert asked(fake) == [None, "2"]
-    assert "test: next link from /items leads back to a page already read; paging stopped" in caplog.text
+@pytest.mark.parametrize("loop_to", [1, 2])
+def test_a_link_back_to_a_page_already_read_fails_naming_the_vendor(fake: Fake, loop_to: int) -> None:
+    fake.handler = jsonapi(5, loop_to=loop_to, last=False)
+    with pytest.raises(VendorError) as caught:
+        crawl(fake)
+    assert str(caught.value) == (
+        "test: next link from /items leads back to a page already read; stopped (a link loop?)"
+    )
+    assert asked(fake) == [None, "2"][:loop_to]  # page 1 asked without `page` is page=1
 
 
 def test_a_link_to_the_same_page_with_its_query_reordered_is_a_loop(fake: Fake) -> None:
@@ -71,16 +73,22 @@ def test_a_link_to_the_same_page_with_its_query_reordered_is_a_loop(fake: Fake) 
         return httpx.Response(200, json={"data": [1], "links": {"next": f"{BASE}/items?x=1&per_page=2"}})
 
     fake.handler = handler
-    with fake.client() as client:
-        pages = list(paginate(client, "/items", {"per_page": 2, "x": 1}))
-    assert len(pages) == 1 and len(fake.seen) == 1
+    with fake.client() as client, pytest.raises(VendorError, match="leads back to a page already read"):
+        list(paginate(client, "/items", {"per_page": 2, "x": 1}))
+    assert len(fake.seen) == 1
+
+
+def test_the_first_page_is_the_last_when_last_names_page_1(fake: Fake) -> None:
+    fake.handler = jsonapi(1, next_for_ever=True)
+    assert crawl(fake) == ["1-0", "1-1"]
+    assert asked(fake) == [None]
 
 
 def test_a_next_link_that_keeps_increasing_stops_at_the_page_bound(fake: Fake) -> None:
     fake.handler = jsonapi(10**9, next_for_ever=True, last=False)
     with pytest.raises(VendorError) as caught:
         crawl(fake, max_pages=5)
-    assert str(caught.value) == "test: more than 5 pages from /items; stopped (a link loop?)"
+    assert str(caught.value) == "test: more than 5 pages from /items; stopped (next links without end?)"
     assert len(fake.seen) == 5
 
 
