@@ -97,9 +97,8 @@ def paginate(
     asked: set[str] = set()
     for number in range(1, client.max_pages + 2):
         if number > client.max_pages:
-            raise VendorError(
-                client.vendor, f"more than {client.max_pages:,} pages from {path}; stopped (next links without end?)"
-            )
+            message = f"more than {client.max_pages:,} pages from {path}; stopped (next links without end?)"
+            raise VendorError(client.vendor, message)
         current = client.url(url, query)
         asked.update(_same_pages(current))
         body, response = client.get_json(url, query, auth=auth)
