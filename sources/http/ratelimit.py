@@ -4,7 +4,9 @@ A 429 is about the vendor's budget, not one request: when one worker is told to 
 (`Retry-After`), every worker of the vendor waits, instead of the others spending the budget
 the server has just refused. The gate also spaces requests out after a 429 (the spacing doubles
 with each 429 and shrinks again with each success), so a run settles just under the vendor's
-limit instead of bouncing off it; with no 429 the spacing is zero and costs nothing.
+limit instead of bouncing off it; with no 429 the spacing is zero and costs nothing. The 429s of
+requests already in flight when the pause began say nothing new: only the first 429 of a pause
+widens the spacing, or eight workers refused together would widen it eightfold.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 
 from .errors import DeadlineExceeded
 
-MIN_SPACING_S = 0.02  # the first spacing after a 429: 50 requests/s
+MIN_SPACING_S = 0.05  # the first spacing after a 429: 20 requests/s
 MAX_SPACING_S = 10.0
 RECOVERY = 0.97  # each success shortens the spacing by 3%
 
@@ -43,8 +45,10 @@ class RateGate:
     def limited(self, wait_s: float) -> None:
         """A 429: every worker waits `wait_s` from now, and requests are spaced out more."""
         with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + wait_s)
-            self.spacing = min(MAX_SPACING_S, max(MIN_SPACING_S, self.spacing * 2))
+            now = time.monotonic()
+            if now >= self._paused_until:  # the first 429 since the last pause ended
+                self.spacing = min(MAX_SPACING_S, max(MIN_SPACING_S, self.spacing * 2))
+            self._paused_until = max(self._paused_until, now + wait_s)
 
     def reset(self) -> None:
         """Forget what a finished load learnt (the next load may run hours later)."""
