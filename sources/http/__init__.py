@@ -5,6 +5,7 @@
 * body.py: bodies streamed and decompressed under a size cap;
 * deadline.py: per-request and per-run deadlines (`set_deadline`);
 * ratelimit.py: one rate gate per vendor, shared by its workers;
+* retry.py: `RetryPolicy`, Retry-After and backoff;
 * pager.py: `paginate`, the pager every vendor's listing goes through;
 * auth.py: bearer tokens, and tokens renewed by a login through the client.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from .auth import BearerAuth, RenewableAuth
 from .body import DEFAULT_MAX_BODY_BYTES
-from .client import DEFAULT_MAX_PAGES, RETRY_STATUSES, RetryPolicy, VendorClient
+from .client import DEFAULT_MAX_PAGES, VendorClient
 from .deadline import run_deadline, set_deadline
 from .errors import (
     AuthError,
@@ -26,6 +27,7 @@ from .errors import (
     VendorError,
 )
 from .pager import JSONAPI, Page, PageLinks, paginate
+from .retry import RETRY_STATUSES, RetryPolicy
 from .stats import HttpStats, close_clients, stats_for
 
 __all__ = [

@@ -10,9 +10,7 @@ vendor and the setting to fix, and never carry a header, so a token cannot leak 
 from __future__ import annotations
 
 import logging
-import random
 import time
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -35,24 +33,15 @@ from .errors import (
 )
 from .origin import OriginLockedTransport, check_origin, origin_of
 from .ratelimit import gate_for
+from .retry import RETRY_STATUSES, RetryPolicy, backoff, told_to_wait
 from .stats import register_client, stats_for
 
 log = logging.getLogger("syncscope.http")
 
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_REDIRECTS = 5
 DEFAULT_MAX_PAGES = 100_000
 RUN_DEADLINE = "run deadline passed (syncscope run --timeout); stopped"
 _FAILURES = (httpx.TransportError, orjson.JSONDecodeError, RequestTimedOut, BadBody, RetryableStatus)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 6  # tries in all, the first included; 429s do not count
-    backoff_s: float = 0.5  # first backoff ceiling; doubles each retry
-    max_backoff_s: float = 30.0
-    max_retry_after_s: float = 300.0  # a longer Retry-After fails now instead of hanging a schedule
-    rate_limit_wait_s: float = 900.0  # total wait for 429s one request may spend before failing
 
 
 class VendorClient:
@@ -254,20 +243,10 @@ class VendorClient:
         time.sleep(seconds)
 
     def _told_to_wait(self, exc: BaseException) -> float | None:
-        """Retry-After in seconds, if the answer gave one; VendorError if it is unreasonably long."""
-        if not isinstance(exc, RetryableStatus):
-            return None
-        try:
-            told = max(0.0, float(exc.response.headers.get("retry-after", "")))
-        except ValueError:
-            return None
-        if told > self.retry.max_retry_after_s:
-            raise VendorError(self.vendor, f"asked to wait {told:.0f}s (Retry-After); giving up")
-        return told + random.uniform(0, 0.1)
+        return told_to_wait(exc, self.retry, self.vendor)
 
     def _backoff(self, failures: int) -> float:
-        ceiling = min(self.retry.max_backoff_s, self.retry.backoff_s * 2 ** (failures - 1))
-        return random.uniform(0, ceiling)
+        return backoff(self.retry, failures)
 
     def _note_retry(self, exc: BaseException, failures: int) -> None:
         self.stats.retried()
