@@ -13,61 +13,21 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import parse_qsl, urlsplit
 
 import h11
-import orjson
 
+from sandbox import fault_bodies, wire_faults
 from sandbox.clock import http_date
 from sandbox.faults import Action, FaultInjector
+from sandbox.http_types import JSON, Request, Response, json_response
+
+__all__ = ["HttpServer", "LoggedRequest", "Request", "Response", "Router", "json_response"]
 
 log = logging.getLogger("sandbox.http")
 
 ADMIN_PREFIX = "/_sandbox/"
-JSON = "application/json; charset=utf-8"
-
-
-@dataclass
-class Request:
-    method: str
-    target: str
-    headers: dict[str, str]
-    body: bytes = b""
-    host: str = "127.0.0.1"
-    path: str = field(init=False)
-    query: list[tuple[str, str]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.target)
-        self.path = parts.path
-        self.query = parse_qsl(parts.query, keep_blank_values=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}"
-
-    def param(self, name: str) -> str | None:
-        value = None
-        for key, val in self.query:
-            if key == name:
-                value = val
-        return value
-
-    def json(self) -> object:
-        return orjson.loads(self.body) if self.body else None
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-
-def json_response(status: int, payload: object, headers: list[tuple[str, str]] | None = None) -> Response:
-    return Response(status, orjson.dumps(payload), [("Content-Type", JSON), *(headers or [])])
 
 
 Handler = Callable[..., Response]
@@ -206,7 +166,10 @@ class HttpServer:
         elif decision.action is Action.ERROR:
             response = json_response(decision.status, {"error": "sandbox fault", "status": decision.status})
         else:
-            response = self._dispatch(self.app, request)
+            response = fault_bodies.before_dispatch(self.name, self.faults, request) or self._dispatch(
+                self.app, request
+            )
+            response = fault_bodies.rewrite(self.name, self.faults, request, response)
         self.log.append(LoggedRequest(request.method, request.target, response.status))
         if decision.action is Action.TRUNCATE and len(response.body) > 1:
             head = self._head(conn, response)
@@ -214,8 +177,32 @@ class HttpServer:
             await writer.drain()
             writer.transport.abort()
             return False
+        f = self.faults.faults
+        if f.endless_body or f.gzip_bomb or f.slow_body:
+            await self._send_hostile(conn, writer, response)
+            return False
         await self._send(conn, writer, response)
         return True
+
+    async def _send_hostile(
+        self, conn: h11.Connection, writer: asyncio.StreamWriter, response: Response
+    ) -> None:
+        """The answer as `endless_body`, `gzip_bomb` or `slow_body` sends it; the connection then ends."""
+        f = self.faults.faults
+        if f.endless_body:
+            headers = [("Content-Type", JSON), ("Date", http_date(self.clock_ms()))]
+            await wire_faults.endless(conn, writer, h11.Response(status_code=200, headers=headers))
+            return
+        if f.gzip_bomb:
+            body = wire_faults.bomb(f.gzip_bomb)
+            response = Response(200, body, [("Content-Type", JSON), ("Content-Encoding", "gzip")])
+        head = self._head(conn, response)
+        if f.slow_body:
+            writer.write(head)
+            await wire_faults.drip(writer, response.body, f.slow_body)
+        else:
+            writer.write(head + response.body)
+        await writer.drain()
 
     def _dispatch(self, router: Router, request: Request) -> Response:
         resolved = router.resolve(request.method, request.path)

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from sources.http import BadRequest, ConfigError, NotFound, VendorClient
+from sources.http import JSONAPI, BadRequest, ConfigError, NotFound, VendorClient, paginate
 
 from . import exact_json
 from .auth import VENDOR
@@ -40,41 +39,25 @@ class AiSquaredApi:
         self.runs_per_page = runs_per_page
         self.records_per_page = records_per_page
 
-    def get(
-        self, url: str, params: dict[str, Any] | None = None, loads: Callable[[bytes], Any] = orjson.loads
-    ) -> Any:
-        """One GET; the server's 400 for a bad `Workspace-Id` becomes a config error naming it."""
+    def get(self, url: str) -> Any:
+        """One GET (a single sync or run)."""
         try:
-            return self.client.get_json(url, params, loads=loads)[0]
+            return self.client.get_json(url)[0]
         except BadRequest as exc:
-            if "workspace not found" in exc.body.lower():
-                raise ConfigError(
-                    VENDOR,
-                    "workspace not found (HTTP 400): check sources.ai_squared.workspace_id "
-                    "(the numeric id of a workspace the credentials belong to)",
-                ) from None
-            raise
+            raise _setting_error(exc) from None
 
     def pages(
         self, path: str, params: dict[str, Any], loads: Callable[[bytes], Any] = orjson.loads
     ) -> Iterator[list[dict]]:
-        """Each page's `data`, following `links.next` (absolute, carrying every parameter)."""
-        url: str | None = path
-        query: dict[str, Any] | None = params
-        number = int(params.get("page", 1))
-        asked: set[str] = set()
-        while url and url not in asked:
-            asked.add(url)
-            body = self.get(url, query, loads)
-            data = body.get("data") or []
-            if data:
-                yield data
-            links = body.get("links") or {}
-            last = links.get("last")
-            if not data or (last and number >= _page(last)):
-                return
-            url, query = links.get("next"), None
-            number = _page(url)
+        """Each page's `data`, through the shared pager (sources/http/pager.py): `links.next` on
+        the configured origin only, stopping on an empty page, the `last` page, a repeated URL or
+        the page bound."""
+        try:
+            for page in paginate(self.client, path, params, links=JSONAPI, loads=loads):
+                if page.items:
+                    yield page.items
+        except BadRequest as exc:
+            raise _setting_error(exc) from None
 
     def sync(self, sync_id: int) -> dict | None:
         """One sync, or None when the server answers 404 (it was deleted)."""
@@ -146,9 +129,12 @@ class AiSquaredApi:
             yield [flatten(r) for r in page]
 
 
-def _page(url: str | None) -> int:
-    """The `page` parameter of a link (none: page 1)."""
-    try:
-        return int(parse_qs(urlsplit(url or "").query).get("page", ["1"])[0])
-    except ValueError:
-        return 1
+def _setting_error(exc: BadRequest) -> Exception:
+    """The server's 400 for a missing or foreign `Workspace-Id` names the setting (exit 2)."""
+    if "workspace not found" in exc.body.lower():
+        return ConfigError(
+            VENDOR,
+            "workspace not found (HTTP 400): check sources.ai_squared.workspace_id "
+            "(the numeric id of a workspace the credentials belong to)",
+        )
+    return exc

@@ -12,31 +12,19 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Generator
 from dataclasses import dataclass, field
 
-import httpx
 import orjson
 
-from sources.http import AuthError, ConfigError
+from sources.http import AuthError, BearerAuth, ConfigError
 
 VENDOR = "paragon"
 SETTING = "sources.paragon.user_tokens"
 _SEPARATORS = re.compile(r"[\s,]+")
 
 
-class BearerToken(httpx.Auth):
-    """`Authorization: Bearer <token>` for one request; its repr hides the token."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "BearerToken(<redacted>)"
+class BearerToken(BearerAuth):
+    """`Authorization: Bearer <token>` for one request (the shared bearer auth); repr hides it."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ accepted too, so a different real shape does not break a load.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -20,7 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
-from sources.http import VendorClient
+from sources.http import BearerAuth, PageLinks, VendorClient, paginate
 
 VENDOR = "timbal"
 LIST_KEYS = ("syncs", "data", "items")
@@ -57,18 +56,8 @@ def _next_link(body: Any) -> str | None:
     return link if isinstance(link, str) and link else None
 
 
-class BearerAuth(httpx.Auth):
-    """`Authorization: Bearer <API key>` on every request; the key stays out of reprs and errors."""
-
-    def __init__(self, api_key: str) -> None:
-        self._api_key = api_key
-
-    def __repr__(self) -> str:
-        return "BearerAuth(***)"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._api_key}"
-        yield request
+LISTING = PageLinks(items=_items, next=_next_link)
+__all__ = ["VENDOR", "BearerAuth", "TimbalApi", "poll_time"]
 
 
 class TimbalApi:
@@ -78,19 +67,14 @@ class TimbalApi:
 
     def list_syncs(self, connector_id: str | None = None) -> tuple[list[dict], datetime]:
         """SyncViews of the org (or of one connector) and the time of the first response."""
-        url: str | None = f"/orgs/{_segment(self.org_id)}/connectors/syncs"
+        url = f"/orgs/{_segment(self.org_id)}/connectors/syncs"
         params: dict[str, Any] | None = {"connector_id": connector_id} if connector_id else None
         syncs: list[dict] = []
         polled_at: datetime | None = None
-        followed: set[str] = set()
-        while url:
-            body, response = self.client.get_json(url, params)
-            polled_at = polled_at or poll_time(response)
-            syncs.extend(s for s in _items(body) if isinstance(s, dict) and "id" in s)
-            url, params = _next_link(body), None
-            if url in followed:  # a server repeating its last page must not loop us forever
-                break
-            followed.add(url or "")
+        # The shared pager: links on the configured origin only, no loops, a page bound.
+        for page in paginate(self.client, url, params, links=LISTING):
+            polled_at = polled_at or poll_time(page.response)
+            syncs.extend(s for s in page.items if isinstance(s, dict) and "id" in s)
         return syncs, polled_at or datetime.now(UTC)
 
     def detail(self, sync: dict) -> tuple[dict, datetime]:
