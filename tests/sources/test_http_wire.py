@@ -18,10 +18,10 @@ def closed_after() -> None:
 def test_a_body_dripping_slower_than_the_deadline_ends_the_request(fresh_sandbox: Sandbox) -> None:
     # A byte every 1.5 s never trips a 2 s read timeout; the request's total deadline ends it.
     fresh_sandbox.set_faults("ai_squared", Faults(slow_body=1.5))
-    token = fresh_sandbox.world.ai_squared.api_token
+    world = fresh_sandbox.world.ai_squared
     client = VendorClient(
-        "ai_squared", fresh_sandbox.url("ai_squared"), auth=BearerAuth(token), timeout_s=2,
-        retry=RetryPolicy(attempts=1),
+        "ai_squared", fresh_sandbox.url("ai_squared"), auth=BearerAuth(world.api_token), timeout_s=2,
+        retry=RetryPolicy(attempts=1), headers={"Workspace-Id": str(world.workspace_id)},
     )  # fmt: skip
     with client, pytest.raises(VendorError) as caught:
         client.get_json("/api/v1/syncs")
