@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sandbox.faults import Faults
 from sandbox.service import Sandbox
 from tests.conftest import small_config
 from tests.sources.conftest import Loader
@@ -131,3 +132,52 @@ def test_a_bad_workspace_id_is_a_setting_error_naming_the_key(
         "ai_squared: workspace not found (HTTP 400): check sources.ai_squared.workspace_id "
         "(the numeric id of a workspace the credentials belong to)",
     )
+
+
+def test_an_empty_listing_deletes_nothing_and_the_next_load_equals_the_truth(
+    box: Sandbox, load: Loader, db: Path
+) -> None:
+    assert load(box).status == "loaded"
+    box.advance(3600)
+    box.set_faults("ai_squared", Faults(empty_listing_once=True))
+    result = load(box)
+    assert result.status == "loaded", result.message
+    assert rows(db, RAW, "deleted_syncs") == [], "a 200 with no syncs proves no deletion"
+    loaded = {r["id"] for r in rows(db, RAW, "sync_runs")}
+    assert loaded == {int(r["id"]) for r in box.world.ai_squared.truth_runs()}, "new runs of every sync"
+
+
+def test_a_transient_404_on_a_runs_records_is_asked_again_next_load(
+    box: Sandbox, load: Loader, db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = box.world.ai_squared
+    # One sync and one worker: the first records request is for the sync's newest wanted run
+    # (runs come newest first); pick a sync where that run holds records.
+    sync_id, run_id = next(
+        (sync_id, first)
+        for sync_id in sorted(world.syncs)
+        for first in [_first_wanted_run(box, sync_id)]
+        if first is not None and list(world.truth_records(sync_id=sync_id, run_id=first))
+    )
+    box.set_faults("ai_squared", Faults(records_404_once=True))
+    narrowed = {"records_mode": "all", "sync_ids": f"[{sync_id}]", "http_concurrency": 1}
+    assert load(box, **narrowed).status == "loaded"
+    [missed] = [r for r in box.requests("ai_squared") if r.status == 404]
+    assert f"/sync_runs/{run_id}/sync_records" in missed.target
+    assert f"ai_squared: run {run_id} of sync {sync_id}: records 404; asked next load" in caplog.text
+    assert not [r for r in rows(db, RAW, "sync_records") if r["sync_run_id"] == run_id]
+    box.reset_requests()
+    result = load(box, **narrowed)
+    assert result.status == "loaded", result.message
+    expected = {int(r["id"]) for r in world.truth_records(sync_id=sync_id, run_id=run_id)}
+    assert {r["id"] for r in rows(db, RAW, "sync_records") if r["sync_run_id"] == run_id} == expected
+    assert load(box, **narrowed).rows == {}, "asked again once, then done"
+
+
+def _first_wanted_run(box: Sandbox, sync_id: int) -> int | None:
+    """The newest run whose records a load in `all` mode asks for, as the API lists them."""
+    for run in box.world.ai_squared.truth_runs(sync_id):
+        a = run["attributes"]
+        if a["status"] in ("failed", "canceled") or (a["status"] == "success" and a["total_rows"]):
+            return int(run["id"])
+    return None
