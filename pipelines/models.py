@@ -10,6 +10,7 @@ typed-null relations, so staging views exist, empty, before the first load.
 
 from __future__ import annotations
 
+import contextlib
 import graphlib
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 from sqlglot.optimizer.scope import traverse_scope
+
+from pipelines.warehouse import connect
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = {"staging": "view", "marts": "table"}
@@ -116,16 +119,22 @@ def build(
                     where = model.path.relative_to(sql_dir.parent)
                     raise ModelError(f"{where}: {str(exc).splitlines()[0]}") from None
             con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
+        except BaseException as exc:
+            # After a failed commit (e.g. the disk is full) DuckDB has no transaction left, and a
+            # failing rollback would hide the real error behind "cannot rollback".
+            with contextlib.suppress(duckdb.Error):
+                con.execute("rollback")
+            if isinstance(exc, duckdb.Error):
+                raise ModelError(f"cannot build the models in {db}: {str(exc).splitlines()[0]}") from None
             raise
     return BuildResult([m.name for m in models], round(time.perf_counter() - started, 3), stubbed)
 
 
 def _connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """The warehouse, or a one-line ModelError (e.g. another process holds it for writing)."""
+    """The warehouse (waiting a bounded time for another process to let go of it: WarehouseHeld
+    after that), or a one-line ModelError."""
     try:
-        return duckdb.connect(str(db), read_only=read_only)
+        return connect(db, read_only=read_only)
     except duckdb.Error as exc:
         raise ModelError(f"cannot open {db}: {str(exc).splitlines()[0]}") from None
 

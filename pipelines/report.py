@@ -8,6 +8,10 @@ from pathlib import Path
 import duckdb
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from pipelines.terminal import plain
+from pipelines.warehouse import connect
 
 SEVERITY = {"failing": 0, "stale": 1, "degraded": 2, "healthy": 3, "disabled": 4}
 COLOURS = {"failing": "bold red", "stale": "yellow", "degraded": "dark_orange", "healthy": "green",
@@ -19,6 +23,8 @@ class WarehouseUnreadable(Exception):
 
 
 def load_health(db: Path) -> list[dict]:
+    """Every sync's health, worst first. Waits (bounded) while a run has the file open, then
+    raises WarehouseHeld; WarehouseUnreadable when the marts cannot be read."""
     try:
         return _load_health(db)
     except duckdb.Error as exc:
@@ -26,7 +32,7 @@ def load_health(db: Path) -> list[dict]:
 
 
 def _load_health(db: Path) -> list[dict]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db, read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         relation = con.execute("select * from marts.sync_health")
         names = [d[0] for d in relation.description]
@@ -75,10 +81,10 @@ def render(db: Path, console: Console, limit: int | None = None) -> None:
                          no_wrap=column != "sync", overflow="fold")  # fmt: skip
     for row in rows[:limit]:
         colour = COLOURS.get(row["health"], "")
-        table.add_row(
-            f"[{colour}]{row['health']}[/]",
-            row["vendor"],
-            (row["sync_name"] or row["sync_id"])[:60],
+        table.add_row(  # vendor text as Text: rich never parses it as markup
+            Text(plain(row["health"]), style=colour),
+            Text(plain(row["vendor"])),
+            Text(plain(row["sync_name"] or row["sync_id"])[:60]),
             percent(row["success_rate_7d"]),
             percent(row["success_rate_30d"]),
             str(row["runs_7d"]),

@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from pipelines.commands.options import db_option, iso_time_option
-from pipelines.jobs import EXIT_LOCKED
+from pipelines.jobs import EXIT_HELD, EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
 from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
+from pipelines.warehouse import WarehouseHeld
 
 
 @click.command()
@@ -25,7 +26,7 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
 
     The build is one transaction: if a model fails, the previous marts stay as they were.
     Exit codes: 0 built and every data test passed; 1 a model or data test failed;
-    5 a run holds the warehouse.
+    5 a run holds the warehouse; 10 another process keeps the file open.
 
     \b
     Examples:
@@ -41,6 +42,9 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
     except LockHeld as exc:
         click.echo(f"models: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
+    except WarehouseHeld as exc:
+        click.echo(f"models: {exc}", err=True)
+        sys.exit(EXIT_HELD)
     except ModelError as exc:
         click.echo(f"models: {exc}", err=True)
         sys.exit(1)
