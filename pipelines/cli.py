@@ -19,7 +19,8 @@ from pipelines.commands.sandbox import sandbox
 @click.version_option(package_name="syncscope")
 @click.option("--config-dir", "config_dir_path", type=click.Path(file_okay=False, path_type=Path),
               envvar=config_dir.ENV, default=None,
-              help="Folder of config.toml and secrets.toml (env SYNCSCOPE_CONFIG_DIR). Default: ./.dlt")  # fmt: skip
+              help="Folder of config.toml and secrets.toml (env SYNCSCOPE_CONFIG_DIR). "
+                   "Default: ./.dlt")  # fmt: skip
 def main(config_dir_path: Path | None = None, **_: object) -> None:
     """Sync health across AI Squared, Timbal and Paragon, in one DuckDB warehouse.
 

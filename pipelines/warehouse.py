@@ -96,7 +96,12 @@ def wait_for(open_: Callable[[], T], db: Path | str, timeout_s: float | None = N
                 raise
             if time.monotonic() >= deadline:
                 raise WarehouseHeld(held_message(db, exc, limit)) from None
-        time.sleep(POLL_S)
+        _pause(POLL_S)
+
+
+def _pause(seconds: float) -> None:
+    """Between two tries to open a held file (a seam for tests)."""
+    time.sleep(seconds)
 
 
 def connect(db: Path, read_only: bool = False, timeout_s: float | None = None) -> duckdb.DuckDBPyConnection:

@@ -153,7 +153,7 @@ class Shape:
     resource: str
     fields: dict[str, str]
     required: tuple[str, ...] = ()
-    keys: tuple[str, ...] = ()  # what identifies a row to a person (run id, sync id, ...)
+    keys: tuple[str, ...] = ()  # what identifies a row to a person (run id, sync id, ...), as text
 
     def coerce(self, row: Any) -> dict:
         """A coerced copy of `row`; RowError naming the first field that cannot be used."""
@@ -221,7 +221,7 @@ class RejectSink:
             raw = orjson.dumps(row, default=str).decode()
         except TypeError:
             raw = repr(row)
-        ids = {**{k: v for k, v in context.items() if v is not None}, **shape.key_ids(row)}
+        ids = {**{k: cut(str(v), 200) for k, v in context.items() if v is not None}, **shape.key_ids(row)}
         entry = Rejected(shape.resource, str(error), ids, cut(raw, MAX_RAW), datetime.now(UTC))
         with self._lock:
             self.rows.append(entry)
