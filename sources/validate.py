@@ -108,11 +108,15 @@ def _boolean(name: str, value: Any) -> bool:
 
 
 def _text(name: str, value: Any) -> str:
+    """Text as is (cut); a number or boolean as its JSON text; an object or list as JSON text."""
     if isinstance(value, str):
         return cut(value)
     if isinstance(value, bool | int | float):
         return str(value).lower() if isinstance(value, bool) else str(value)
-    raise RowError(name, f"expected text, got {type(value).__name__}")
+    try:
+        return cut(orjson.dumps(value).decode())
+    except TypeError:
+        raise RowError(name, f"expected text, got {type(value).__name__}") from None
 
 
 def _json(name: str, value: Any) -> Any:
