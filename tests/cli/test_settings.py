@@ -100,6 +100,5 @@ def test_disk_full_during_models_reports_the_real_error(
     with pytest.raises(ModelError) as caught:
         build(db)
     assert str(caught.value) == (
-        f"cannot build the models in {db}: "
-        'Could not write file "w.duckdb.wal": No space left on device'
+        f'cannot build the models in {db}: Could not write file "w.duckdb.wal": No space left on device'
     )
