@@ -18,7 +18,12 @@ INT = pa.int64()
 
 def _column(values: list[Any], dtype: pa.DataType | None) -> pa.Array:
     if dtype is None:
-        return pa.array(values)
+        try:
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # An attribute the API added with mixed types (1 here, "x" there): kept as JSON text
+            # rather than failing the load.
+            return pa.array([None if v is None else _as_text(v) for v in values], pa.string())
     if pa.types.is_timestamp(dtype):
         return pa.array(values, pa.string()).cast(dtype)
     return pa.array(values, dtype)
@@ -37,3 +42,7 @@ def to_table(rows: list[dict], types: dict[str, pa.DataType], json_columns: tupl
             values = [None if v is None else orjson.dumps(v).decode() for v in values]
         columns[name] = _column(values, types.get(name))
     return pa.table(columns)
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else orjson.dumps(value, default=str).decode()

@@ -20,6 +20,7 @@ seen_at) after the load, and names the first reason in the run's output.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -85,16 +86,24 @@ def _number(name: str, value: Any) -> float:
 
 
 def _timestamp(name: str, value: Any) -> str:
-    """An ISO-8601 time, kept as the vendor's text (the sources parse it), once checked."""
+    """An ISO-8601 time as text (the sources parse it): the vendor's own text when it is in the
+    usual extended form (so hashes and state kept from earlier loads still match), else the
+    same instant rewritten in that form (Arrow and dlt read no other), UTC when no zone is given."""
     if not isinstance(value, str):
         raise RowError(name, f"expected an ISO-8601 time, got {_shown(value)}")
+    text = value.strip()
+    if _EXTENDED.fullmatch(text):
+        return text
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise RowError(name, f"expected an ISO-8601 time, got {_shown(value)}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return value.strip()
+    return moment.isoformat()
+
+
+_EXTENDED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
 
 
 def _boolean(name: str, value: Any) -> bool:

@@ -20,6 +20,10 @@ def test_values_are_coerced_to_their_kind() -> None:
         "summary": {"count": 3}, "extra": "y" * MAX_TEXT + "…[cut 5 chars]",
     }  # fmt: skip
     assert row["summary"] == {"count": 3.0}, "the caller's nested dicts are not changed"
+    times = [SHAPE.coerce({"id": 1, "at": at})["at"] for at in
+             ("2026-11-18T11:06:40.123+01:00", "20261118T110640Z", "2026-11-18 11:06:40")]  # fmt: skip
+    utc = "2026-11-18T11:06:40+00:00"
+    assert times == ["2026-11-18T11:06:40.123+01:00", utc, utc]
     assert SHAPE.coerce({"id": 1, "at": "2026-11-18T11:06:40Z", "note": {"k": "v"}})["note"] == '{"k":"v"}'
     huge = SHAPE.coerce({"id": 1, "at": "2026-11-18T11:06:40Z", "doc": ["z" * MAX_JSON]})["doc"]
     assert huge["_cut"] is True and huge["chars"] == MAX_JSON + 4 and len(huge["head"]) == MAX_TEXT
@@ -58,3 +62,10 @@ def test_accept_sets_bad_rows_aside_and_require_fails_naming_the_row() -> None:
     with pytest.raises(VendorError) as caught:
         require("test_vendor", SHAPE, [good, {"id": 3}], "sync list")
     assert str(caught.value) == "test_vendor: sync list: id 3: at: missing; nothing loaded"
+
+
+def test_an_attribute_with_mixed_types_becomes_json_text() -> None:
+    from sources.arrow import to_table
+
+    table = to_table([{"id": 1, "extra": 1}, {"id": 2, "extra": "x"}, {"id": 3, "extra": {"k": 1}}], {})
+    assert table.column("extra").to_pylist() == ["1", "x", '{"k":1}']
