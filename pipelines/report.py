@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -10,8 +11,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pipelines.publish import BI_FILE, default_directory
 from pipelines.terminal import plain
-from pipelines.warehouse import connect
+from pipelines.warehouse import WarehouseHeld, connect
+
+log = logging.getLogger("syncscope.report")
 
 SEVERITY = {"failing": 0, "stale": 1, "degraded": 2, "healthy": 3, "disabled": 4}
 COLOURS = {"failing": "bold red", "stale": "yellow", "degraded": "dark_orange", "healthy": "green",
@@ -23,10 +27,20 @@ class WarehouseUnreadable(Exception):
 
 
 def load_health(db: Path) -> list[dict]:
-    """Every sync's health, worst first. Waits (bounded) while a run has the file open, then
-    raises WarehouseHeld; WarehouseUnreadable when the marts cannot be read."""
+    """Every sync's health, worst first; WarehouseUnreadable when the marts cannot be read.
+
+    While a run writes the warehouse, waits for it (warehouse.busy_timeout_seconds); if it still
+    holds the file, reads the published copy beside it (`<db stem>_published/`, the marts of the
+    last finished run) and says so on stderr; with no published copy, raises WarehouseHeld."""
     try:
-        return _load_health(db)
+        try:
+            return _load_health(db)
+        except WarehouseHeld:
+            published = default_directory(db) / BI_FILE
+            if not published.exists():
+                raise
+            log.warning("%s is held by another process: read the published copy %s", db, published)
+            return _load_health(published)
     except duckdb.Error as exc:
         raise WarehouseUnreadable(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
 

@@ -97,7 +97,8 @@ def test_a_run_meeting_a_reader_that_never_lets_go_exits_10_in_one_line(box: San
 
 def test_check_waits_for_a_writer_then_exits_10_in_one_line(box: Sandbox, tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    assert syncscope("run", "--vendor", "paragon", "--db", str(db), env=box.env()).returncode == EXIT_OK
+    loaded = syncscope("run", "--vendor", "paragon", "--db", str(db), "--no-publish", env=box.env())
+    assert loaded.returncode == EXIT_OK
     writer = duckdb.connect(str(db))  # this process writes, as a run's load step does
     try:
         held = syncscope("check", "--db", str(db), env={"WAREHOUSE__BUSY_TIMEOUT_SECONDS": "0"})
@@ -112,3 +113,21 @@ def test_check_waits_for_a_writer_then_exits_10_in_one_line(box: Sandbox, tmp_pa
     assert (report.returncode, report.stdout, report.stderr) == (EXIT_HELD, "", f"report: {line}")
     after = syncscope("check", "--db", str(db))  # the writer let go: check reads
     assert after.returncode in (0, 1) and after.stderr == ""
+
+
+def test_check_reads_the_published_copy_while_a_writer_holds_the_warehouse(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    assert syncscope("run", "--vendor", "paragon", "--db", str(db), env=box.env()).returncode == EXIT_OK
+    direct = syncscope("check", "--db", str(db), "--json")
+    writer = duckdb.connect(str(db))
+    try:
+        held = syncscope("check", "--db", str(db), "--json", env={"WAREHOUSE__BUSY_TIMEOUT_SECONDS": "0"})
+    finally:
+        writer.close()
+    assert (held.returncode, held.stdout) == (direct.returncode, direct.stdout)
+    published = tmp_path / "w_published" / "syncscope_bi.duckdb"
+    assert held.stderr == (
+        f"WARNING syncscope.report: {db} is held by another process: read the published copy {published}\n"
+    )
