@@ -261,7 +261,7 @@ def _move_aside_if_poisoned(pipeline: dlt.Pipeline, exc: BaseException) -> Path 
 def _moved_message(vendor: str, moved: Path) -> str:
     return (
         f"{vendor}: a load package the warehouse refused was moved aside to {moved}; "
-        "the next load reads that data again"
+        "its rows are read from the vendor again"
     )
 
 

@@ -144,12 +144,56 @@ def test_a_package_the_warehouse_refuses_is_moved_aside_and_the_next_run_is_clea
     assert moved.name.startswith("syncscope_paragon-")
     assert first.warnings == [
         f"paragon: a load package the warehouse refused was moved aside to {moved}; "
-        "the next load reads that data again"
+        "its rows are read from the vendor again"
     ]
     assert list((moved / "load" / "normalized").iterdir()), "the package is kept for diagnosis"
 
     monkeypatch.setattr(ParagonApi, "sync_status", served)
     second = load(monkeypatch, box, "paragon", db)
     assert second.status == "loaded", second.message
+    snapshots = {r["sync_id"]: r["status"] for r in rows(db, "raw_paragon", "sync_status_snapshots")}
+    assert snapshots == {i: world.truth_status(i)["status"] for i in ids}
+
+
+def test_a_refused_package_left_by_an_earlier_version_is_moved_aside_and_this_run_loads(
+    monkeypatch: pytest.MonkeyPatch, box: Sandbox, tmp_path: Path
+) -> None:
+    """A poisoned package already pending (left before this fix) must not fail every run."""
+    from dlt.common.destination.exceptions import DestinationTransientException
+    from dlt.destinations.insert_job_client import InsertValuesLoadJob
+
+    from pipelines import runner
+
+    db = tmp_path / "w.duckdb"
+    world = box.world.paragon
+    ids = sorted(s["id"] for s in world.truth_syncs())
+    served, insert = ParagonApi.sync_status, InsertValuesLoadJob.run
+
+    def poisoned(self: ParagonApi, user: object, sync_id: str) -> tuple[dict, object]:
+        body, polled_at = served(self, user, sync_id)
+        return ({**body, "reason": "POISON"} if sync_id == ids[0] else body), polled_at
+
+    def refusing(self: InsertValuesLoadJob) -> None:
+        with gzip.open(self._file_path, "rt") as text:
+            if "POISON" in text.read():
+                raise DestinationTransientException("the warehouse refuses this file")
+        insert(self)
+
+    monkeypatch.setattr(InsertValuesLoadJob, "run", refusing)
+    monkeypatch.setenv("LOAD__RAISE_ON_MAX_RETRIES", "1")
+    monkeypatch.setattr(ParagonApi, "sync_status", poisoned)
+    with monkeypatch.context() as old_version:  # as before the fix: the package stays pending
+        old_version.setattr(runner, "_move_aside_if_poisoned", lambda pipeline, exc: None)
+        assert load(monkeypatch, box, "paragon", db).status == "failed"
+    assert not (state_dir(db) / "failed").exists()
+
+    monkeypatch.setattr(ParagonApi, "sync_status", served)
+    result = load(monkeypatch, box, "paragon", db)
+    assert result.status == "loaded", result.message
+    [moved] = (state_dir(db) / "failed").iterdir()
+    assert result.warnings == [
+        f"paragon: a load package the warehouse refused was moved aside to {moved}; "
+        "its rows are read from the vendor again"
+    ]
     snapshots = {r["sync_id"]: r["status"] for r in rows(db, "raw_paragon", "sync_status_snapshots")}
     assert snapshots == {i: world.truth_status(i)["status"] for i in ids}
