@@ -28,11 +28,12 @@ class Knob:
     kind: type  # int or float
     minimum: float
     strict: bool = False  # True: must be greater than `minimum`, not equal
+    maximum: float | None = None  # a typo of a few zeros must not start 100,000 threads
 
 
 KNOBS: dict[str, Knob] = {
-    "http_concurrency": Knob(int, 1),
-    "max_attempts": Knob(int, 1),
+    "http_concurrency": Knob(int, 1, maximum=256),
+    "max_attempts": Knob(int, 1, maximum=100),
     "timeout_seconds": Knob(float, 0, strict=True),
     "lookback_seconds": Knob(int, 0),
     "runs_per_page": Knob(int, 1),
@@ -57,6 +58,8 @@ def coerce_knob(key: str, value: object, knob: Knob) -> int | float:
         raise SettingInvalid(f"{key} must be greater than {bound}, not {value}")
     if not knob.strict and typed < knob.minimum:
         raise SettingInvalid(f"{key} must be at least {bound}, not {value}")
+    if knob.maximum is not None and typed > knob.maximum:
+        raise SettingInvalid(f"{key} must be at most {knob.maximum:g}, not {value}")
     return typed
 
 

@@ -12,6 +12,7 @@ from pipelines.commands.options import db_option, iso_time_option
 from pipelines.jobs import EXIT_HELD, EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
 from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
+from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld
 
 
@@ -50,8 +51,7 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
         sys.exit(1)
     click.echo(f"built {len(result.models)} models in {result.seconds:.2f}s")
     for test in failed:
-        click.echo(
-            f"data test {test.path.name}: {test.failures} offending rows, e.g. {test.example}", err=True
-        )
+        example = plain(test.example)  # warehouse rows hold vendor text: no escapes reach a tty
+        click.echo(f"data test {test.path.name}: {test.failures} offending rows, e.g. {example}", err=True)
     if failed:
         sys.exit(1)

@@ -33,6 +33,8 @@ BAD = [
     ("ai_squared", "LOOKBACK_SECONDS", "-7200",
      "sources.ai_squared.lookback_seconds must be at least 0, not -7200"),
     ("paragon", "MAX_ATTEMPTS", "0", "sources.paragon.max_attempts must be at least 1, not 0"),
+    ("timbal", "HTTP_CONCURRENCY", "100000",
+     "sources.timbal.http_concurrency must be at most 256, not 100000"),
     ("ai_squared", "MAX_ATTEMPTS", "2.5",
      "sources.ai_squared.max_attempts must be a whole number, not '2.5'"),
 ]  # fmt: skip
