@@ -26,7 +26,7 @@ from pipelines.lock import warehouse_lock
 from pipelines.models import DEGRADED_BELOW, BuildResult, DataTest, ModelError, build, run_tests
 from pipelines.publish import Publication, publish_marts
 from pipelines.runner import VendorResult, run_vendor
-from pipelines.warehouse import check_path
+from pipelines.warehouse import WarehouseHeld, check_path
 
 EXIT_OK, EXIT_CONFIG, EXIT_VENDORS_FAILED, EXIT_PARTIAL, EXIT_LOCKED, EXIT_MODELS = 0, 2, 3, 4, 5, 6
 EXIT_PUBLISH = 7
@@ -103,6 +103,8 @@ def run_all(
         if publish:
             try:
                 outcome.publication = publish_marts(db, publish_dir)
+            except WarehouseHeld:
+                raise  # its own exit code (10), not a publishing failure
             except Exception as exc:  # any failure here must leave the committed load alone
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 outcome.publish_error = f"{first}; BI tools keep the previous version"
