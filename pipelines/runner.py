@@ -145,7 +145,10 @@ def root_cause(exc: BaseException) -> BaseException:
     while current is not None and current not in chain:
         chain.append(current)
         current = current.__cause__ or current.__context__
-    return next((e for e in chain if isinstance(e, VendorError)), chain[-1])
+    # An error raised inside a generator often has the StopIteration it interrupted as context:
+    # "StopIteration:" tells nobody anything.
+    telling = [e for e in chain if not isinstance(e, StopIteration | StopAsyncIteration | GeneratorExit)]
+    return next((e for e in chain if isinstance(e, VendorError)), (telling or chain)[-1])
 
 
 def run_vendor(vendor: str, db: Path) -> VendorResult:

@@ -104,3 +104,23 @@ def test_disk_full_during_models_reports_the_real_error(
     assert str(caught.value) == (
         f'cannot build the models in {db}: Could not write file "w.duckdb.wal": No space left on device'
     )
+
+
+def test_an_error_inside_a_generator_is_named_not_the_stop_iteration_it_interrupted() -> None:
+    from pipelines.runner import root_cause
+
+    def pages() -> object:
+        try:
+            next(iter([]))
+        except StopIteration:
+            raise KeyError("updated_at") from None
+
+    try:
+        try:
+            pages()
+        except KeyError as exc:
+            exc.__context__ = StopIteration()  # as dlt's pipe leaves it
+            raise RuntimeError("Pipeline execution failed at stage extract") from exc
+    except RuntimeError as wrapped:
+        cause = root_cause(wrapped)
+    assert (type(cause), str(cause)) == (KeyError, "'updated_at'")
