@@ -147,6 +147,8 @@ def check_path(db: Path) -> None:
             raise WarehousePathError(f"--db {db}: cannot read it ({exc.strerror})") from None
         if header and header[8:12] != DUCKDB_MAGIC:
             raise WarehousePathError(f"--db {db}: not a DuckDB database file")
+        if not os.access(db, os.W_OK):
+            raise WarehousePathError(f"--db {db}: the file is not writable")
     folder = db.resolve().parent
     if not folder.is_dir():
         raise WarehousePathError(f"--db {db}: folder {folder} does not exist")
