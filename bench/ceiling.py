@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import orjson
 
-from sources.ai_squared import exact_json
+from sources import exact_json
 from sources.concurrency import map_completed
 
 API = "/api/v1"

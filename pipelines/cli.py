@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from pipelines import config_dir, logs
 from pipelines.commands.check import check_command
 from pipelines.commands.demo import demo
 from pipelines.commands.models import models
@@ -14,7 +17,11 @@ from pipelines.commands.sandbox import sandbox
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="syncscope")
-def main() -> None:
+@click.option("--config-dir", "config_dir_path", type=click.Path(file_okay=False, path_type=Path),
+              envvar=config_dir.ENV, default=None,
+              help="Folder of config.toml and secrets.toml (env SYNCSCOPE_CONFIG_DIR). "
+                   "Default: ./.dlt")  # fmt: skip
+def main(config_dir_path: Path | None = None, **_: object) -> None:
     """Sync health across AI Squared, Timbal and Paragon, in one DuckDB warehouse.
 
     \b
@@ -22,7 +29,13 @@ def main() -> None:
       syncscope demo                              # everything, on simulated vendors
       syncscope sandbox --env-file sandbox.env   # simulated vendors on loopback
       syncscope run --db syncscope.duckdb         # load every configured vendor
+      syncscope --config-dir /opt/syncscope/.dlt check   # settings from anywhere
     """
+    try:
+        config_dir.use(config_dir_path)
+    except config_dir.ConfigDirError as exc:
+        raise click.UsageError(str(exc)) from None
+    logs.setup("text")
 
 
 main.add_command(check_command)

@@ -20,6 +20,7 @@ import numpy as np
 
 from pipelines import charts
 from pipelines.report import SEVERITY, age, load_health, percent, seconds_text
+from pipelines.warehouse import connect
 
 MARTS = ("sync_health", "sync_daily", "sync_runs", "record_errors", "syncs", "as_of")
 VENDOR_NAMES = {"ai_squared": "AI Squared", "timbal": "Timbal", "paragon": "Paragon"}
@@ -87,7 +88,7 @@ ERRORS_SQL = f"""with named as (
 def load_page(db: Path) -> PageData:
     """Everything the page needs; a warehouse without marts or without loads is a page, not an error."""
     data = PageData(db)
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db, read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         found = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'marts' and table_name in "

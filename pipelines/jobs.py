@@ -6,7 +6,9 @@ vendor is configured at all;
 3 every vendor tried failed (unreachable or refused credentials); 4 some vendors loaded, some
 failed; 5 another run holds the warehouse; 6 loads went fine but the models failed to build;
 7 loads and models went fine but publishing the marts for BI tools failed; 8 the models built
-but a data test failed or could not run, so nothing was published.
+but a data test failed or could not run, so nothing was published; 9 the run's deadline
+(`--timeout`) passed; 10 another process (a reader, a BI tool) kept the warehouse file open longer
+than `warehouse.busy_timeout_seconds`.
 
 The data tests (generated key tests and sql/tests/, pipelines/data_tests.py) gate publishing: when
 one fails or cannot run, BI tools keep the previous published version untouched, and the run
@@ -25,13 +27,17 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.data_tests import DataTest, run_tests
+from pipelines.deadline import EXIT_DEADLINE, Deadline
 from pipelines.lock import warehouse_lock
 from pipelines.models import DEGRADED_BELOW, BuildResult, ModelError, build
 from pipelines.publish import Publication, publish_marts
 from pipelines.runner import VendorResult, run_vendor
+from pipelines.warehouse import WarehouseHeld, check_path
 
 EXIT_OK, EXIT_CONFIG, EXIT_VENDORS_FAILED, EXIT_PARTIAL, EXIT_LOCKED, EXIT_MODELS = 0, 2, 3, 4, 5, 6
 EXIT_PUBLISH, EXIT_DATA_TESTS = 7, 8
+EXIT_HELD = 10  # 9 EXIT_DEADLINE, 11 alerts, 12 delivery: see the README
+__all__ = ["EXIT_DATA_TESTS", "EXIT_DEADLINE", "EXIT_HELD", "RunOutcome", "run_all"]
 
 
 @dataclass
@@ -43,12 +49,15 @@ class RunOutcome:
     failed_tests: list[DataTest] = field(default_factory=list)  # failed or could not run
     publication: Publication | None = None
     publish_error: str = ""
+    current: str = ""  # the vendor (or step) in progress, for the deadline's message
 
     @property
     def exit_code(self) -> int:
         failed = [r for r in self.results if r.status == "failed"]
         if any(r.error_kind == "config" for r in failed):
             return EXIT_CONFIG
+        if any(r.error_kind == "deadline" for r in failed):
+            return EXIT_DEADLINE
         if failed:
             return EXIT_PARTIAL if any(r.status == "loaded" for r in self.results) else EXIT_VENDORS_FAILED
         if self.results and all(r.status == "skipped" for r in self.results):
@@ -68,19 +77,32 @@ def run_all(
     on_result: object = None,
     publish: bool = True,
     publish_dir: Path | None = None,
+    deadline: Deadline | None = None,
+    outcome: RunOutcome | None = None,
 ) -> RunOutcome:
     """Load `vendors` one after another (one failing never stops the others), build, publish.
 
     `publish_dir` defaults to `<db stem>_published/` beside the warehouse. Raises LockHeld when
-    another run holds the warehouse.
+    another run holds the warehouse, WarehouseHeld when another process keeps the file open,
+    WarehousePathError when `db` cannot be a warehouse. A vendor not started by `deadline` is
+    not started (the models are not built either: the run exits 9).
     """
-    outcome = RunOutcome()
+    outcome = outcome or RunOutcome()
+    check_path(db)
     with warehouse_lock(db):
         for vendor in vendors:
-            result = run_vendor(vendor, db)
+            if deadline is not None and deadline.expired():
+                late = f"{vendor}: not started: the run's deadline of {deadline.seconds:g}s passed"
+                result = VendorResult(vendor, "failed", late, "deadline")
+            else:
+                outcome.current = vendor
+                result = run_vendor(vendor, db)
             outcome.results.append(result)
             if callable(on_result):
                 on_result(result)
+        if any(r.error_kind == "deadline" for r in outcome.results):
+            return outcome
+        outcome.current = "models"
         try:
             outcome.models = build(db, as_of=as_of, degraded_below=degraded_below)
         except ModelError as exc:
@@ -95,6 +117,8 @@ def run_all(
         if publish and not outcome.failed_tests:
             try:
                 outcome.publication = publish_marts(db, publish_dir)
+            except WarehouseHeld:
+                raise  # its own exit code (10), not a publishing failure
             except Exception as exc:  # any failure here must leave the committed load alone
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 outcome.publish_error = f"{first}; BI tools keep the previous version"

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines.warehouse import WarehousePathError
+
 
 class LockHeld(Exception):
     pass
@@ -22,8 +24,11 @@ class LockHeld(Exception):
 def warehouse_lock(db: Path) -> Iterator[None]:
     resolved = db.resolve()  # two names (symlinks) for one file must share one lock
     path = resolved.with_name(resolved.name + ".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # e.g. a read-only file system: one line naming --db, not a traceback
+        raise WarehousePathError(f"--db {db}: cannot create {path.name} ({exc.strerror})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -14,6 +14,7 @@ a key column the model does not have fails the build. The data tests (pipelines/
 
 from __future__ import annotations
 
+import contextlib
 import graphlib
 import re
 import time
@@ -26,6 +27,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 from sqlglot.optimizer.scope import traverse_scope
+
+from pipelines.warehouse import connect as open_warehouse
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = {"staging": "view", "marts": "table"}
@@ -150,16 +153,22 @@ def build(
                 if missing:
                     raise ModelError(f"{where}: key column {missing[0]} is not a column of {model.name}")
             con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
+        except BaseException as exc:
+            # After a failed commit (e.g. the disk is full) DuckDB has no transaction left, and a
+            # failing rollback would hide the real error behind "cannot rollback".
+            with contextlib.suppress(duckdb.Error):
+                con.execute("rollback")
+            if isinstance(exc, duckdb.Error):
+                raise ModelError(f"cannot build the models in {db}: {str(exc).splitlines()[0]}") from None
             raise
     return BuildResult([m.name for m in models], round(time.perf_counter() - started, 3), stubbed)
 
 
 def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """The warehouse, or a one-line ModelError (e.g. another process holds it for writing)."""
+    """The warehouse (waiting a bounded time for another process to let go of it: WarehouseHeld
+    after that), or a one-line ModelError."""
     try:
-        return duckdb.connect(str(db), read_only=read_only)
+        return open_warehouse(db, read_only=read_only)
     except duckdb.Error as exc:
         raise ModelError(f"cannot open {db}: {str(exc).splitlines()[0]}") from None
 

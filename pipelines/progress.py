@@ -14,14 +14,17 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipelines.runner import VendorResult
+from pipelines.terminal import markup, plain
 from sources.http import stats_for
 
 
 def result_line(result: VendorResult) -> str:
+    """One line per vendor; the message (vendor text inside) made printable."""
     if result.status != "loaded":
-        return f"{result.vendor:<11} {result.status}: {result.message}"
+        return f"{result.vendor:<11} {result.status}: {plain(result.message)}"
     rows = ", ".join(f"{table} {n:,}" for table, n in sorted(result.rows.items())) or "no new rows"
     return (
         f"{result.vendor:<11} loaded in {result.seconds:.1f}s: {rows} "
@@ -37,9 +40,15 @@ class Reporter:
 
     def vendor_done(self, result: VendorResult) -> None:
         print(result_line(result), flush=True)
+        for warning in result.warnings:
+            print(f"{result.vendor:<11} warning: {plain(warning)}", file=sys.stderr, flush=True)
 
     def step(self, name: str, message: str, ok: bool = True, **fields: object) -> None:
-        print(f"{name:<11} {message}", file=sys.stdout if ok else sys.stderr, flush=True)
+        print(f"{name:<11} {plain(message)}", file=sys.stdout if ok else sys.stderr, flush=True)
+
+    def fatal(self, command: str, message: str, **fields: object) -> None:
+        """The run cannot go on (held warehouse, deadline, bad --db): one line on stderr."""
+        print(f"{command}: {plain(message)}", file=sys.stderr, flush=True)
 
     def finish(self, results: list[VendorResult], exit_code: int) -> None:
         pass
@@ -59,11 +68,14 @@ class JsonReporter(Reporter):
         self._emit(
             "vendor", vendor=result.vendor, status=result.status, message=result.message or None,
             error_kind=result.error_kind or None, rows=result.rows, requests=result.requests,
-            retries=result.retries, seconds=result.seconds,
+            retries=result.retries, seconds=result.seconds, warnings=result.warnings,
         )  # fmt: skip
 
     def step(self, name: str, message: str, ok: bool = True, **fields: object) -> None:
         self._emit(name, ok=ok, message=message, **fields)
+
+    def fatal(self, command: str, message: str, **fields: object) -> None:
+        self._emit("error", command=command, message=message, **fields)
 
     def finish(self, results: list[VendorResult], exit_code: int) -> None:
         self._emit("run", exit_code=exit_code, vendors={r.vendor: r.status for r in results})
@@ -90,7 +102,7 @@ class TerminalReporter(Reporter):
                 vendor = self.vendors[len(self.done)]
                 stats = stats_for(vendor)
                 self._status.update(
-                    f"loading [bold]{vendor}[/] ({len(self.done) + 1}/{len(self.vendors)}): "
+                    f"loading [bold]{markup(vendor)}[/] ({len(self.done) + 1}/{len(self.vendors)}): "
                     f"{stats.requests:,} requests, {stats.retries:,} retries"
                 )
             else:
@@ -100,7 +112,11 @@ class TerminalReporter(Reporter):
         self.done.append(result)
 
     def step(self, name: str, message: str, ok: bool = True, **fields: object) -> None:
-        self.console.print(f"{name:<11} {message}", style=None if ok else "red")
+        self.console.print(Text(f"{name:<11} {plain(message)}", style="" if ok else "red"))
+
+    def fatal(self, command: str, message: str, **fields: object) -> None:
+        self.abort()
+        Console(stderr=True).print(Text(f"{command}: {plain(message)}", style="red"))
 
     def abort(self) -> None:
         self._stop.set()
@@ -113,12 +129,15 @@ class TerminalReporter(Reporter):
             table.add_column(column, justify="left" if column in ("vendor", "status") else "right")
         for r in results:
             colour = {"loaded": "green", "skipped": "dim", "failed": "red"}[r.status]
-            table.add_row(r.vendor, f"[{colour}]{r.status}[/]", f"{sum(r.rows.values()):,}",
+            table.add_row(Text(plain(r.vendor)), Text(r.status, style=colour), f"{sum(r.rows.values()):,}",
                           f"{r.requests:,}", f"{r.retries:,}", f"{r.seconds:.1f}")  # fmt: skip
         self.console.print(table)
         for r in results:
             if r.status != "loaded":
-                self.console.print(f"{r.vendor}: {r.message}", style="red" if r.status == "failed" else "dim")
+                style = "red" if r.status == "failed" else "dim"
+                self.console.print(Text(f"{r.vendor}: {plain(r.message)}", style=style))
+            for warning in r.warnings:
+                self.console.print(Text(f"{r.vendor}: warning: {plain(warning)}", style="yellow"))
 
 
 def reporter_for(log_format: str) -> Reporter:

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.warehouse import connect
+
 BI_FILE = "syncscope_bi.duckdb"
 # The oldest storage format DuckDB 2 writes: BI tools often bundle an older DuckDB (JDBC, drivers).
 STORAGE_VERSION = "v1.0.0"
@@ -125,7 +127,7 @@ def _export(db: Path, folder: Path) -> tuple[dict[str, int], dict[str, list[tupl
     """Every mart to `<folder>/<mart>.parquet` from one snapshot; rows and column types by mart."""
     rows: dict[str, int] = {}
     columns: dict[str, list[tuple[str, str]]] = {}
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db, read_only=True) as con:  # waits (bounded) for another process holding it
         con.execute("begin transaction")
         described = con.execute(
             "select table_name, column_name, data_type from duckdb_columns() "

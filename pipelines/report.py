@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from pipelines.publish import BI_FILE, default_directory
+from pipelines.terminal import plain
+from pipelines.warehouse import WarehouseHeld, connect
+
+log = logging.getLogger("syncscope.report")
 
 SEVERITY = {"failing": 0, "stale": 1, "degraded": 2, "healthy": 3, "disabled": 4}
 COLOURS = {"failing": "bold red", "stale": "yellow", "degraded": "dark_orange", "healthy": "green",
@@ -19,14 +27,26 @@ class WarehouseUnreadable(Exception):
 
 
 def load_health(db: Path) -> list[dict]:
+    """Every sync's health, worst first; WarehouseUnreadable when the marts cannot be read.
+
+    While a run writes the warehouse, waits for it (warehouse.busy_timeout_seconds); if it still
+    holds the file, reads the published copy beside it (`<db stem>_published/`, the marts of the
+    last finished run) and says so on stderr; with no published copy, raises WarehouseHeld."""
     try:
-        return _load_health(db)
+        try:
+            return _load_health(db)
+        except WarehouseHeld:
+            published = default_directory(db) / BI_FILE
+            if not published.exists():
+                raise
+            log.warning("%s is held by another process: read the published copy %s", db, published)
+            return _load_health(published)
     except duckdb.Error as exc:
         raise WarehouseUnreadable(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
 
 
 def _load_health(db: Path) -> list[dict]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db, read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         relation = con.execute("select * from marts.sync_health")
         names = [d[0] for d in relation.description]
@@ -75,10 +95,10 @@ def render(db: Path, console: Console, limit: int | None = None) -> None:
                          no_wrap=column != "sync", overflow="fold")  # fmt: skip
     for row in rows[:limit]:
         colour = COLOURS.get(row["health"], "")
-        table.add_row(
-            f"[{colour}]{row['health']}[/]",
-            row["vendor"],
-            (row["sync_name"] or row["sync_id"])[:60],
+        table.add_row(  # vendor text as Text: rich never parses it as markup
+            Text(plain(row["health"]), style=colour),
+            Text(plain(row["vendor"])),
+            Text(plain(row["sync_name"] or row["sync_id"])[:60]),
             percent(row["success_rate_7d"]),
             percent(row["success_rate_30d"]),
             str(row["runs_7d"]),

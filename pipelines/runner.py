@@ -17,9 +17,22 @@ from pathlib import Path
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.load_settings import SettingError, apply_extract_defaults, duckdb_destination, release_memory
+from pipelines.quarantine import move_aside
+from pipelines.redact import install_trace_scrubber, lock_down, register, scrub, scrub_exception
+from pipelines.rejected import describe, write_rejected
+from pipelines.settings import SettingInvalid, vendor_settings
+from pipelines.warehouse import (
+    WarehouseHeld,
+    busy_timeout,
+    held_message,
+    lock_conflict_in,
+    patient_connections,
+)
 from sources.http import AuthError, ConfigError, VendorError, close_clients, stats_for
+from sources.validate import sink_for
 
 VENDORS = ("ai_squared", "timbal", "paragon")
 
@@ -49,6 +62,7 @@ class VendorResult:
     requests: int = 0
     retries: int = 0
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # rows set aside, a package moved aside
 
 
 def _source_factory(vendor: str) -> Callable[[], object]:
@@ -87,6 +101,7 @@ def pinned_settings(vendor: str) -> dict[str, object]:
     for name in PINNED_SECRETS[vendor]:
         # No type hint: dlt then treats the lookup as a secret and keeps it out of its trace.
         value = _json_list(dlt.secrets.get(f"sources.{vendor}.{name}"))
+        register(value)  # masked wherever it could surface: messages, logs, dlt's trace
         # Secret files often end in a newline; a header with one would fail (and be quoted).
         values[name] = value.strip() if isinstance(value, str) else value
     missing = [name for name in REQUIRED[vendor] if values[name] in (None, "")]
@@ -111,11 +126,15 @@ def state_dir(db: Path) -> Path:
 
 def pipeline_for(vendor: str, db: Path) -> dlt.Pipeline:
     apply_extract_defaults()
+    folder = state_dir(db)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # dlt's files inside may be 0644: nobody else can reach them
+    install_trace_scrubber()
     return dlt.pipeline(
         pipeline_name=f"syncscope_{vendor}",
         destination=duckdb_destination(db),
         dataset_name=f"raw_{vendor}",
-        pipelines_dir=str(state_dir(db)),
+        pipelines_dir=str(folder),
     )
 
 
@@ -126,14 +145,27 @@ def root_cause(exc: BaseException) -> BaseException:
     while current is not None and current not in chain:
         chain.append(current)
         current = current.__cause__ or current.__context__
-    return next((e for e in chain if isinstance(e, VendorError)), chain[-1])
+    # An error raised inside a generator often has the StopIteration it interrupted as context:
+    # "StopIteration:" tells nobody anything.
+    telling = [e for e in chain if not isinstance(e, StopIteration | StopAsyncIteration | GeneratorExit)]
+    return next((e for e in chain if isinstance(e, VendorError)), (telling or chain)[-1])
 
 
 def run_vendor(vendor: str, db: Path) -> VendorResult:
+    """Load one vendor. Raises WarehouseHeld when another process keeps the warehouse file open
+    (not the vendor's fault: the run stops with its own exit code); every other problem is a
+    failed VendorResult with a one-line message."""
+    sink_for(vendor).drain()  # nothing left over from an earlier load in this process
     try:
-        return _run_vendor(vendor, db)
+        result = _run_vendor(vendor, db)
     finally:
         close_clients(vendor)
+        lock_down(state_dir(db))
+    rejected = sink_for(vendor).drain()
+    if rejected:
+        write_rejected(db, vendor, rejected)
+        result.warnings.append(describe(vendor, rejected))
+    return result
 
 
 def _run_vendor(vendor: str, db: Path) -> VendorResult:
@@ -141,42 +173,99 @@ def _run_vendor(vendor: str, db: Path) -> VendorResult:
     stats = stats_for(vendor)
     stats.reset()
     try:
-        source = _source_factory(vendor)(**pinned_settings(vendor))
+        factory = _source_factory(vendor)
+        settings = pinned_settings(vendor)
+        settings.update(vendor_settings(vendor, factory, settings))
+        source = factory(**settings)
     except (NotConfigured, ConfigFieldMissingException) as exc:
         return VendorResult(vendor, "skipped", _not_configured(vendor, exc))
+    except SettingInvalid as exc:
+        return VendorResult(vendor, "failed", f"{vendor}: {exc}", "config")
     except ConfigurationException as exc:  # a setting dlt cannot coerce, e.g. a word for a number
-        return VendorResult(vendor, "failed", f"{vendor}: {str(exc).splitlines()[0]}", "config")
+        return VendorResult(vendor, "failed", scrub(f"{vendor}: {str(exc).splitlines()[0]}"), "config")
     except AuthError as exc:  # raised while building the source: no credentials at all
-        return VendorResult(vendor, "skipped", str(exc))
+        return VendorResult(vendor, "skipped", scrub(str(exc)))
     except VendorError as exc:
-        return VendorResult(vendor, "failed", str(exc), _kind(exc))
+        return VendorResult(vendor, "failed", scrub(str(exc)), _kind(exc))
     try:
         pipeline = pipeline_for(vendor, db)
     except SettingError as exc:
         return VendorResult(vendor, "failed", f"{vendor}: {exc}", "config")
+    warnings: list[str] = []
     try:
-        # Without data, run() restores state from the warehouse when the local copy is gone and
-        # finishes a package a killed run left behind; dlt's run(source) would finish only that
-        # one and skip this poll (for Timbal, a skipped poll can lose history).
-        pipeline.run()
-        pipeline.extract(source)
-        release_memory()  # the load step's peak sits on what the extract leaves allocated
-        pipeline.run()  # normalizes and loads what the extract wrote
+        with patient_connections(busy_timeout()):
+            pipeline = _finish_pending(pipeline, vendor, db, warnings)
+            pipeline.extract(source)
+            release_memory()  # the load step's peak sits on what the extract leaves allocated
+            pipeline.run()  # normalizes and loads what the extract wrote
     except Exception as exc:
+        scrub_exception(exc)
+        _raise_if_held(exc, db)
         cause = root_cause(exc)
         message = (
             str(cause) if isinstance(cause, VendorError) else f"{vendor}: {type(cause).__name__}: {cause}"
         )
         logging.getLogger("syncscope").debug("load failed", exc_info=exc)
+        moved = _move_aside_if_poisoned(pipeline, exc)
+        if moved:
+            warnings.append(_moved_message(vendor, moved))
         return VendorResult(
-            vendor, "failed", message.splitlines()[0], _kind(cause), {}, stats.requests, stats.retries,
-            _since(started),
+            vendor, "failed", scrub((message or type(cause).__name__).splitlines()[0]), _kind(cause), {},
+            stats.requests, stats.retries, _since(started), warnings,
         )  # fmt: skip
     normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     rows = {
         t: n for t, n in (normalized.row_counts if normalized else {}).items() if not t.startswith("_dlt")
     }
-    return VendorResult(vendor, "loaded", "", "", rows, stats.requests, stats.retries, _since(started))
+    return VendorResult(
+        vendor, "loaded", "", "", rows, stats.requests, stats.retries, _since(started), warnings
+    )
+
+
+def _finish_pending(pipeline: dlt.Pipeline, vendor: str, db: Path, warnings: list[str]) -> dlt.Pipeline:
+    """Without data, run() restores state from the warehouse when the local copy is gone and
+    finishes a package a killed run left behind; dlt's run(source) would finish only that one and
+    skip this poll (for Timbal, a skipped poll can lose history). A leftover package the warehouse
+    refuses is moved aside, and this run goes on from the state the warehouse holds."""
+    try:
+        pipeline.run()
+        return pipeline
+    except Exception as exc:
+        scrub_exception(exc)
+        _raise_if_held(exc, db)
+        moved = _move_aside_if_poisoned(pipeline, exc)
+        if moved is None:
+            raise
+        warnings.append(_moved_message(vendor, moved))
+    pipeline = pipeline_for(vendor, db)
+    pipeline.run()  # restores state from the warehouse
+    return pipeline
+
+
+def _raise_if_held(exc: BaseException, db: Path) -> None:
+    conflict = lock_conflict_in(exc)
+    if conflict is None:
+        return
+    if isinstance(conflict, WarehouseHeld):
+        raise WarehouseHeld(str(conflict)) from None
+    raise WarehouseHeld(held_message(db, conflict, busy_timeout())) from None
+
+
+def _move_aside_if_poisoned(pipeline: dlt.Pipeline, exc: BaseException) -> Path | None:
+    """Move the working folder aside when a package failed in normalize or load (dlt would retry
+    it forever); an extract failure leaves no package behind and needs nothing."""
+    step = exc.step if isinstance(exc, PipelineStepFailed) else None
+    if step not in ("normalize", "load"):
+        return None
+    pipeline_dir = Path(pipeline.working_dir)
+    return move_aside(pipeline_dir)
+
+
+def _moved_message(vendor: str, moved: Path) -> str:
+    return (
+        f"{vendor}: a load package the warehouse refused was moved aside to {moved}; "
+        "its rows are read from the vendor again"
+    )
 
 
 def _kind(exc: BaseException) -> str:

@@ -12,13 +12,20 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from sources.exact_json import to_text
+
 TS = pa.timestamp("us", tz="UTC")
 INT = pa.int64()
 
 
 def _column(values: list[Any], dtype: pa.DataType | None) -> pa.Array:
     if dtype is None:
-        return pa.array(values)
+        try:
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # An attribute the API added with mixed types (1 here, "x" there): kept as JSON text
+            # rather than failing the load.
+            return pa.array([None if v is None else _as_text(v) for v in values], pa.string())
     if pa.types.is_timestamp(dtype):
         return pa.array(values, pa.string()).cast(dtype)
     return pa.array(values, dtype)
@@ -34,6 +41,10 @@ def to_table(rows: list[dict], types: dict[str, pa.DataType], json_columns: tupl
     for name in names:
         values = [row.get(name) for row in rows]
         if name in json_columns:
-            values = [None if v is None else orjson.dumps(v).decode() for v in values]
+            values = [None if v is None else to_text(v) for v in values]
         columns[name] = _column(values, types.get(name))
     return pa.table(columns)
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else orjson.dumps(value, default=str).decode()

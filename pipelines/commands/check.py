@@ -12,7 +12,10 @@ import dlt
 
 from pipelines.check import Thresholds, check
 from pipelines.commands.options import db_option
+from pipelines.jobs import EXIT_HELD
 from pipelines.report import WarehouseUnreadable
+from pipelines.terminal import plain
+from pipelines.warehouse import WarehouseHeld, WarehousePathError
 
 
 def _configured(name: str, kind: type, fallback: float) -> object:
@@ -45,7 +48,8 @@ def check_command(
     db: Path, min_success_rate: float, max_staleness_factor: float, max_failing_streak: int, as_json: bool
 ) -> None:
     """Exit 1 and list the syncs that breach a threshold; exit 0 when none does; 2 when the
-    warehouse cannot be read.
+    warehouse cannot be read; 10 when a run keeps it open longer than
+    warehouse.busy_timeout_seconds (a run's writes take seconds; check waits for them).
 
     \b
     Examples:
@@ -58,9 +62,12 @@ def check_command(
     limits = Thresholds(min_success_rate, max_staleness_factor, max_failing_streak)
     try:
         rows, found = check(db, limits)
-    except WarehouseUnreadable as exc:  # not "1": that would read as breaches to an alerting tool
-        click.echo(f"check: {exc}", err=True)
+    except (WarehouseUnreadable, WarehousePathError) as exc:  # not "1": that reads as breaches
+        click.echo(f"check: {plain(exc)}", err=True)
         sys.exit(2)
+    except WarehouseHeld as exc:
+        click.echo(f"check: {plain(exc)}", err=True)
+        sys.exit(EXIT_HELD)
     if as_json:
         keys = ("vendor", "sync_id", "sync_name", "health", "success_rate_7d", "seconds_since_success",
                 "staleness_s", "expected_interval_s", "consecutive_failures", "reasons")  # fmt: skip
@@ -73,8 +80,9 @@ def check_command(
         click.echo(json.dumps(payload, default=_json_default, ensure_ascii=False))
     else:
         for breach in found:
-            name = breach["sync_name"] or breach["sync_id"]
-            click.echo(f"{breach['vendor']}/{breach['sync_id']} ({name}): {'; '.join(breach['reasons'])}")
+            name = plain(breach["sync_name"] or breach["sync_id"])  # vendor text: no escapes reach a tty
+            where = f"{plain(breach['vendor'])}/{plain(breach['sync_id'])}"
+            click.echo(f"{where} ({name}): {'; '.join(breach['reasons'])}")
         click.echo(
             f"{len(found)} of {len(rows)} syncs breach a threshold" if found else f"all {len(rows)} syncs ok"
         )

@@ -10,9 +10,11 @@ import click
 
 from pipelines.commands.options import db_option, iso_time_option
 from pipelines.data_tests import run_tests
-from pipelines.jobs import EXIT_LOCKED
+from pipelines.jobs import EXIT_HELD, EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
 from pipelines.models import DEGRADED_BELOW, ModelError, build
+from pipelines.terminal import plain
+from pipelines.warehouse import WarehouseHeld
 
 
 @click.command()
@@ -29,7 +31,7 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
 
     The build is one transaction: if a model fails, the previous marts stay as they were.
     Exit codes: 0 built and every data test passed; 1 a model or data test failed (or could not run);
-    5 a run holds the warehouse.
+    5 a run holds the warehouse; 10 another process keeps the file open.
 
     \b
     Examples:
@@ -45,11 +47,14 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
     except LockHeld as exc:
         click.echo(f"models: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
+    except WarehouseHeld as exc:
+        click.echo(f"models: {exc}", err=True)
+        sys.exit(EXIT_HELD)
     except ModelError as exc:
         click.echo(f"models: {exc}", err=True)
         sys.exit(1)
     click.echo(f"built {len(result.models)} models in {result.seconds:.2f}s")
     for test in failed:
-        click.echo(f"data test {test.report()}", err=True)
+        click.echo(f"data test {plain(test.report())}", err=True)  # rows hold vendor text
     if failed:
         sys.exit(1)

@@ -10,7 +10,10 @@ import duckdb
 
 from pipelines.commands.options import db_option
 from pipelines.html_report import write_html
+from pipelines.jobs import EXIT_HELD
 from pipelines.report import WarehouseUnreadable, console, render
+from pipelines.terminal import plain
+from pipelines.warehouse import WarehouseHeld, WarehousePathError
 
 
 @click.command()
@@ -35,6 +38,9 @@ def report(db: Path, show_all: bool, html_file: Path | None) -> None:
             render(db, console(), limit=limit)
             return
         click.echo(write_html(db, html_file, limit=limit).resolve())
-    except (WarehouseUnreadable, duckdb.Error) as exc:
-        click.echo(f"report: {str(exc).splitlines()[0]}", err=True)
+    except (WarehouseUnreadable, WarehousePathError, duckdb.Error) as exc:
+        click.echo(f"report: {plain(str(exc).splitlines()[0])}", err=True)
         sys.exit(2)
+    except WarehouseHeld as exc:  # a run is writing: waited warehouse.busy_timeout_seconds
+        click.echo(f"report: {plain(exc)}", err=True)
+        sys.exit(EXIT_HELD)

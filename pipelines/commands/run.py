@@ -7,12 +7,15 @@ from pathlib import Path
 
 import click
 
+from pipelines import logs
 from pipelines.commands.options import db_option
-from pipelines.jobs import EXIT_LOCKED, RunOutcome, run_all
+from pipelines.deadline import DEFAULT_TIMEOUT_S, EXIT_DEADLINE, Deadline, watchdog
+from pipelines.jobs import EXIT_CONFIG, EXIT_HELD, EXIT_LOCKED, RunOutcome, run_all
 from pipelines.lock import LockHeld
 from pipelines.models import DEGRADED_BELOW
 from pipelines.progress import reporter_for
 from pipelines.runner import VENDORS
+from pipelines.warehouse import WarehouseHeld, WarehousePathError
 
 
 def execute(
@@ -22,19 +25,36 @@ def execute(
     log_format: str = "text",
     publish: bool = True,
     publish_dir: Path | None = None,
+    timeout_s: float | None = None,
 ) -> RunOutcome:
-    """Run with progress for the audience at hand; exits the process when the warehouse is locked."""
+    """Run with progress for the audience at hand; exits the process when the run cannot go on
+    (5 locked by another run, 10 file held by another process, 2 bad --db, 9 deadline)."""
+    logs.setup(log_format)
     reporter = reporter_for(log_format)
     reporter.start(vendors)
+    deadline = Deadline(timeout_s) if timeout_s else None
+    outcome = RunOutcome()
+
+    def expired() -> None:
+        where = f" while {outcome.current} was loading" if outcome.current in vendors else ""
+        if outcome.current == "models":
+            where = " while building the models"
+        reporter.fatal(
+            "run", f"the run's deadline of {timeout_s:g}s passed{where}; stopped", exit_code=EXIT_DEADLINE
+        )
+
     try:
-        outcome = run_all(
-            db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done,
-            publish=publish, publish_dir=publish_dir,
-        )  # fmt: skip
+        with watchdog(deadline, expired):
+            run_all(
+                db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done,
+                publish=publish, publish_dir=publish_dir, deadline=deadline, outcome=outcome,
+            )  # fmt: skip
     except LockHeld as exc:
-        reporter.abort()
-        click.echo(f"run: {exc}", err=True)
-        sys.exit(EXIT_LOCKED)
+        _stop(reporter, str(exc), EXIT_LOCKED)
+    except WarehouseHeld as exc:
+        _stop(reporter, str(exc), EXIT_HELD)
+    except WarehousePathError as exc:
+        _stop(reporter, str(exc), EXIT_CONFIG)
     except BaseException:
         reporter.abort()  # never leave a spinner running over a traceback
         raise
@@ -68,6 +88,11 @@ def execute(
     return outcome
 
 
+def _stop(reporter: object, message: str, code: int) -> None:
+    reporter.fatal("run", message, exit_code=code)  # type: ignore[attr-defined]
+    sys.exit(code)
+
+
 @click.command()
 @click.option("--vendor", "vendors", type=click.Choice(VENDORS), multiple=True,
               help="Only this vendor (repeatable). Default: every configured vendor.")  # fmt: skip
@@ -80,9 +105,12 @@ def execute(
               help="Where BI tools read the marts (Parquet + syncscope_bi.duckdb). "
                    "Default: <db stem>_published/ beside --db.")  # fmt: skip
 @click.option("--no-publish", is_flag=True, help="Build the marts without publishing them for BI tools.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0, min_open=True), default=DEFAULT_TIMEOUT_S,
+              show_default=True, metavar="SECONDS",
+              help="Stop the run (exit 9) when it takes longer; the lock is released.")  # fmt: skip
 def run(
     vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: str, publish_dir: Path | None,
-    no_publish: bool,
+    no_publish: bool, timeout_s: float,
 ) -> None:  # fmt: skip
     """Load sync telemetry from every configured vendor, build the models, publish them for BI tools.
 
@@ -98,6 +126,8 @@ def run(
                 7 loaded and built, but publishing for BI tools failed;
                 8 built, but a data test failed or could not run: nothing
                   published, BI tools keep the previous version.
+                9 the run took longer than --timeout; 10 another process (a reader,
+                a BI tool) kept the warehouse file open too long.
 
     \b
     Examples:
@@ -105,5 +135,7 @@ def run(
       syncscope run --vendor ai_squared --db /data/syncscope.duckdb
       syncscope run --log-format json >> /var/log/syncscope.jsonl
     """
-    outcome = execute(db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir)
+    outcome = execute(
+        db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir, timeout_s
+    )
     sys.exit(outcome.exit_code)

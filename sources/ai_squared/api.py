@@ -13,10 +13,12 @@ from typing import Any
 
 import orjson
 
-from sources.http import JSONAPI, BadRequest, ConfigError, NotFound, VendorClient, paginate
+from sources import exact_json
+from sources.http import JSONAPI, BadRequest, ConfigError, NotFound, VendorClient, VendorError, paginate
+from sources.validate import RowError, Shape, accept, require, sink_for
 
-from . import exact_json
 from .auth import VENDOR
+from .tables import RECORD_SHAPE, RUN_SHAPE, SYNC_SHAPE
 
 API = "/api/v1"
 TERMINAL = frozenset({"success", "failed", "canceled"})
@@ -31,6 +33,23 @@ def to_ms(value: str) -> int:
 def flatten(resource: dict) -> dict[str, Any]:
     """JSON:API resource -> one row: the integer id next to the attributes."""
     return {"id": int(resource["id"]), **resource["attributes"]}
+
+
+def rows(shape: Shape, page: list[Any], strict: bool = False, **context: Any) -> list[dict[str, Any]]:
+    """A page's resources as checked rows; a malformed one is set aside (raw_ai_squared._rejected),
+    or, with `strict` (the sync list, where a missing sync would read as deleted), fails the load."""
+    flat: list[dict[str, Any]] = []
+    for resource in page:
+        if isinstance(resource, dict) and isinstance(resource.get("attributes"), dict):
+            flat.append({"id": resource.get("id"), **resource["attributes"]})
+        elif strict:
+            shown = str(resource)[:80]
+            raise VendorError(VENDOR, f"sync list: a row without attributes ({shown}); nothing loaded")
+        else:
+            sink_for(VENDOR).add(shape, resource, RowError("attributes", "missing"), **context)
+    if strict:
+        return require(VENDOR, shape, flat, "sync list")
+    return accept(VENDOR, shape, flat, **context)
 
 
 class AiSquaredApi:
@@ -74,7 +93,8 @@ class AiSquaredApi:
             return None
 
     def syncs(self) -> list[dict]:
-        return [flatten(r) for page in self.pages(f"{API}/syncs", {"per_page": SYNCS_PER_PAGE}) for r in page]
+        pages = self.pages(f"{API}/syncs", {"per_page": SYNCS_PER_PAGE})
+        return [row for page in pages for row in rows(SYNC_SHAPE, page, strict=True)]
 
     def runs_since(self, sync_id: int, threshold_ms: int | None) -> list[dict]:
         """Runs updated at or after `threshold_ms` (all when None), each once.
@@ -101,18 +121,14 @@ class AiSquaredApi:
         seen: dict[int, dict] = {}
         pages = self.pages(f"{API}/syncs/{sync_id}/sync_runs", {"per_page": per_page})
         for number, page in enumerate(pages, start=1):
-            for resource in page:
-                run = flatten(resource)
+            runs = rows(RUN_SHAPE, page, sync_id=sync_id)
+            for run in runs:
                 if threshold_ms is not None and to_ms(run["updated_at"]) < threshold_ms:
                     continue
                 old = seen.get(run["id"])
                 if old is None or to_ms(old["updated_at"]) <= to_ms(run["updated_at"]):
                     seen[run["id"]] = run
-            reached = (
-                threshold_ms is not None
-                and page
-                and to_ms(page[-1]["attributes"]["updated_at"]) < threshold_ms
-            )
+            reached = threshold_ms is not None and runs and to_ms(runs[-1]["updated_at"]) < threshold_ms
             if reached or len(page) < per_page:
                 return list(seen.values()), True
             if number == max_pages:
@@ -126,7 +142,7 @@ class AiSquaredApi:
             params["status"] = status
         path = f"{API}/syncs/{sync_id}/sync_runs/{run_id}/sync_records"
         for page in self.pages(path, params, exact_json.loads):
-            yield [flatten(r) for r in page]
+            yield rows(RECORD_SHAPE, page, sync_id=sync_id, sync_run_id=run_id)
 
 
 def _setting_error(exc: BadRequest) -> Exception:

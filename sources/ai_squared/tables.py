@@ -5,8 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from sources.arrow import INT, TS, to_table
-
-from . import exact_json
+from sources.validate import Shape, kinds_of
 
 RUN_TYPES: dict[str, pa.DataType] = {
     "id": INT,
@@ -45,10 +44,17 @@ def runs_table(runs: list[dict]) -> pa.Table:
 
 
 def records_table(records: list[dict]) -> pa.Table:
-    """`record` and `logs` as JSON text written by `exact_json`, so big integers stay exact."""
-    for row in records:
-        for name in JSON_COLUMNS:
-            value = row.get(name)
-            if value is not None:
-                row[name] = exact_json.dumps(value)
-    return to_table(records, RECORD_TYPES)
+    return to_table(records, RECORD_TYPES, JSON_COLUMNS)
+
+
+RUN_SHAPE = Shape("sync_runs", kinds_of(RUN_TYPES), required=("id", "updated_at"), keys=("id", "sync_id"))
+RECORD_SHAPE = Shape(
+    "sync_records",
+    {**kinds_of(RECORD_TYPES), "record": "json", "logs": "json"},
+    required=("id", "sync_run_id"),
+    keys=("id", "sync_run_id", "sync_id"),
+)
+SYNC_SHAPE = Shape(
+    "syncs", {"id": "bigint", "created_at": "timestamp", "updated_at": "timestamp"},
+    required=("id", "created_at", "updated_at"), keys=("id",),
+)  # fmt: skip

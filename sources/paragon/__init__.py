@@ -85,6 +85,8 @@ def paragon(
             previous = known.get(obs.sync_id)
             first_seen = from_epoch_ms(previous[2]) if previous and len(previous) > 2 else None
             row = sync_row(obs, previous[1] if previous else None, first_seen)
+            if row["status"] is None:  # status set aside and none listed: the next load tries again
+                continue
             digest = fingerprint([v for k, v in row.items() if k != "first_seen_at"])
             if previous is None or previous[0] != digest:
                 known[obs.sync_id] = [digest, row["frequency"], epoch_ms(row["first_seen_at"])]

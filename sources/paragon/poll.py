@@ -15,11 +15,36 @@ from datetime import datetime
 
 from sources.concurrency import map_completed
 from sources.http import NotFound
+from sources.validate import Shape, accept, accept_one
 
 from .api import ParagonApi, epoch_ms
 from .tokens import VENDOR, UserToken
 
 log = logging.getLogger("syncscope.paragon")
+
+# A status the snapshot cannot be built from is set aside (raw_paragon._rejected); the sync is
+# then treated as not read this load, so its state is kept and the next load reads it again.
+STATUS_SHAPE = Shape(
+    "sync_status_snapshots",
+    {
+        "status": "text",
+        "credentialId": "text",
+        "summary.totalRecords": "bigint",
+        "summary.syncedRecordsCount": "bigint",
+        "summary.lastSyncedAt": "timestamp",
+        "summary.latestCursor": "text",
+        "reason": "text",
+        "rateLimitBackoffMs": "bigint",
+        "incrementalAccumulatorFrequency": "text",
+    },
+    required=("status",),
+)
+LISTED_SHAPE = Shape(
+    "syncs",
+    dict.fromkeys(("id", "integration", "pipeline", "credentialId", "status", "reason"), "text"),
+    required=("id",),
+    keys=("id",),
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +110,10 @@ class Poll:
 
     def _read(self, obs: Observation) -> Observation:
         body, polled_at = self.api.sync_status(obs.user, obs.sync_id)
-        return Observation(obs.user, obs.item, obs.listed_at, body, polled_at)
+        status = accept_one(VENDOR, STATUS_SHAPE, body, sync_id=obs.sync_id, user_id=obs.user.user_id)
+        if status is None:
+            return obs  # set aside: as if not read this load
+        return Observation(obs.user, obs.item, obs.listed_at, status, polled_at)
 
     def _list(self) -> list[Observation]:
         """Every user's syncs in token order; a sync two tokens can see counts once."""
@@ -96,7 +124,7 @@ class Poll:
         out: dict[str, Observation] = {}
         for user in self.users:
             items, listed_at = listings[user.index]
-            for item in items:
+            for item in accept(VENDOR, LISTED_SHAPE, items, user_id=user.user_id):
                 obs = Observation(user, item, listed_at)
                 out.setdefault(obs.sync_id, obs)
         if self.sync_ids is not None:

@@ -14,8 +14,10 @@ from datetime import datetime
 
 from sources.concurrency import map_completed
 from sources.http import NotFound
+from sources.validate import RowError, accept, require, sink_for
 
 from .api import VENDOR, TimbalApi
+from .tables import RUN_SHAPE, STATS_SHAPE, VIEW_SHAPE
 
 log = logging.getLogger("syncscope.timbal")
 
@@ -65,11 +67,12 @@ class Poll:
     def _list(self) -> Listing:
         if self.connector_ids is None:
             syncs, polled_at = self.api.list_syncs()
-            return Listing(_unique(syncs), polled_at)
+            return Listing(_unique(require(VENDOR, VIEW_SHAPE, syncs, "sync list")), polled_at)
         syncs: list[dict] = []
         times: list[datetime] = []
         for connector_id in self.connector_ids:
             found, polled_at = self.api.list_syncs(connector_id)
+            found = require(VENDOR, VIEW_SHAPE, found, "sync list")
             if not found:
                 log.warning(
                     "%s: connector %s (from sources.timbal.connector_ids) lists no syncs",
@@ -95,11 +98,26 @@ class Poll:
                     sync["connector_id"],
                 )
                 continue
-            view = body.get("sync") or sync
-            by_id[sync["id"]] = Detail(
-                sync["id"], view, body.get("stats") or {}, body.get("recent_runs") or [], polled_at
-            )
+            detail = _checked(sync, body, polled_at)
+            if detail is not None:
+                by_id[sync["id"]] = detail
         return [by_id[s["id"]] for s in syncs if s["id"] in by_id]
+
+
+def _checked(sync: dict, body: object, polled_at: datetime) -> Detail | None:
+    """The detail with every field coerced; None (the sync is left as it was, set aside in
+    raw_timbal._rejected) when its view or stats cannot be used; a bad run is set aside alone."""
+    context = {"sync_id": sync["id"], "connector_id": sync.get("connector_id")}
+    if not isinstance(body, dict):
+        sink_for(VENDOR).add(VIEW_SHAPE, body, RowError("(detail)", "expected an object"), **context)
+        return None
+    view = accept(VENDOR, VIEW_SHAPE, [body.get("sync") or sync], **context)
+    stats = accept(VENDOR, STATS_SHAPE, [body.get("stats") or {}], **context)
+    if not view or not stats:
+        return None
+    runs = body.get("recent_runs") or []
+    runs = accept(VENDOR, RUN_SHAPE, runs if isinstance(runs, list) else [runs], **context)
+    return Detail(sync["id"], view[0], stats[0], runs, polled_at)
 
 
 def _unique(syncs: list[dict]) -> list[dict]:

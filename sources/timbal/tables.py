@@ -26,6 +26,7 @@ import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 
 from sources.arrow import INT, TS, to_table
+from sources.validate import Shape, kinds_of
 
 CONFIG_FIELDS = (
     "id",
@@ -134,3 +135,21 @@ def run_row(run: dict, sync_id: str) -> dict[str, Any]:
 
 def runs_table(runs: list[dict]) -> pa.Table:
     return to_table(runs, RUN_TYPES)
+
+
+VIEW_SHAPE = Shape(
+    "syncs",
+    {
+        **{name: "text" for name in CONFIG_FIELDS},
+        "interval_secs": "bigint",
+        "enabled": "bool",
+        **{name: "timestamp" for name in SYNC_TIMESTAMPS},
+        "has_cursor": "bool",
+        "last_state": "text",
+        "seconds_since_success": "bigint",
+    },
+    required=("id", "connector_id"),
+    keys=("id", "connector_id"),
+)
+STATS_SHAPE = Shape("sync_snapshots", {name: "bigint" for name in STATS_FIELDS})
+RUN_SHAPE = Shape("sync_runs", kinds_of(RUN_TYPES), required=("job_id",), keys=("job_id",))

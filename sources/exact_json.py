@@ -1,10 +1,13 @@
-"""JSON parsing that keeps AI Squared's `record` values exactly.
+"""JSON that keeps what vendors send exactly: integers beyond 64 bits, text parsed once.
 
 A record holds the source row as its connector read it, and integers there can exceed 64 bits
 (VENDORS.md, verified). orjson, fast everywhere else, turns such an integer into a float without
 a word. A page whose text holds a long digit run after `:`, `[` or `,` is parsed again by the
-standard library, which keeps integers of any size; its records are serialised back with it.
+standard library, which keeps integers of any size, and such values are serialised back with it.
 False positives (a long number in a string) only cost speed.
+
+`JsonText` marks a value already serialised (validation measures a JSON value by serialising
+it): the Arrow conversion takes it as it is instead of serialising it again.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ import orjson
 _LONG_INTEGER = re.compile(rb"[:\[,]\s*-?\d{19,}")
 
 
+class JsonText(str):
+    """JSON text of a value, already serialised."""
+
+
 def loads(content: bytes) -> Any:
     """orjson's result, unless the text holds an integer orjson would round."""
     if _LONG_INTEGER.search(content):
@@ -30,5 +37,10 @@ def dumps(value: Any) -> str:
     """Compact JSON text of a parsed value; integers of any size stay exact."""
     try:
         return orjson.dumps(value).decode()
-    except TypeError:  # an integer beyond 64 bits (only json.loads makes those)
+    except TypeError:  # an integer beyond 64 bits (only json.loads makes those), or not JSON
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def to_text(value: Any) -> str:
+    """The JSON text of a value for a JSON column (as it is when already JsonText)."""
+    return value if isinstance(value, JsonText) else dumps(value)
