@@ -33,6 +33,7 @@ from pipelines.models import DEGRADED_BELOW, BuildResult, ModelError, build
 from pipelines.publish import Publication, publish_marts
 from pipelines.runner import VendorResult, run_vendor
 from pipelines.warehouse import WarehouseHeld, check_path
+from sources.http import set_deadline
 
 EXIT_OK, EXIT_CONFIG, EXIT_VENDORS_FAILED, EXIT_PARTIAL, EXIT_LOCKED, EXIT_MODELS = 0, 2, 3, 4, 5, 6
 EXIT_PUBLISH, EXIT_DATA_TESTS = 7, 8
@@ -96,7 +97,13 @@ def run_all(
                 result = VendorResult(vendor, "failed", late, "deadline")
             else:
                 outcome.current = vendor
-                result = run_vendor(vendor, db)
+                # Every request of the vendor fails at the deadline too (sources/http/deadline.py),
+                # so a slow vendor ends with its own line before the watchdog has to stop the process.
+                set_deadline(vendor, None if deadline is None else deadline.ends)
+                try:
+                    result = run_vendor(vendor, db)
+                finally:
+                    set_deadline(vendor, None)
             outcome.results.append(result)
             if callable(on_result):
                 on_result(result)

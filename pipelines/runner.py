@@ -31,7 +31,7 @@ from pipelines.warehouse import (
     lock_conflict_in,
     patient_connections,
 )
-from sources.http import AuthError, ConfigError, VendorError, close_clients, stats_for
+from sources.http import AuthError, ConfigError, DeadlineExceeded, VendorError, close_clients, stats_for
 from sources.validate import sink_for
 
 VENDORS = ("ai_squared", "timbal", "paragon")
@@ -271,6 +271,8 @@ def _moved_message(vendor: str, moved: Path) -> str:
 def _kind(exc: BaseException) -> str:
     if isinstance(exc, ConfigError):
         return "config"
+    if isinstance(exc, DeadlineExceeded):
+        return "deadline"
     if isinstance(exc, AuthError):
         return "auth"
     if isinstance(exc, VendorError):
