@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pipelines.commands.alert import alert_command
 from pipelines.commands.check import check_command
 from pipelines.commands.demo import demo
 from pipelines.commands.models import models
@@ -25,6 +26,7 @@ def main() -> None:
     """
 
 
+main.add_command(alert_command)
 main.add_command(check_command)
 main.add_command(demo)
 main.add_command(models)
