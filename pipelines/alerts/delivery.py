@@ -60,6 +60,11 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
+def _wait(seconds: float) -> None:
+    """Back-off and Retry-After waits (one place, so tests can record them instead of sleeping)."""
+    time.sleep(seconds)
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     try:
@@ -70,7 +75,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def post(
     client: httpx.Client, name: str, url: str, body: dict, config: AlertConfig,
-    error_text: object, headers: dict[str, str] | None = None, sleep: object = time.sleep,
+    error_text: object, headers: dict[str, str] | None = None,
 ) -> Delivery:  # fmt: skip
     """Deliver `body` to destination `name`; `error_text(status, body)` words its errors."""
     secrets = [url, *(headers or {}).values()]
@@ -96,12 +101,12 @@ def post(
                                     f"alerts.max_retry_after_seconds); the next run retries")  # fmt: skip
                 last = text
                 if attempt < config.max_attempts:
-                    sleep(wait if wait is not None else config.backoff_s * 2 ** (attempt - 1))
+                    _wait(wait if wait is not None else config.backoff_s * 2 ** (attempt - 1))
                 continue
             if status < 500:
                 return Delivery(False, status, attempt, f"{name}: {text}")
             last = text
         if attempt < config.max_attempts:
-            sleep(config.backoff_s * 2 ** (attempt - 1))
+            _wait(config.backoff_s * 2 ** (attempt - 1))
     tries = f"after {config.max_attempts} attempt{'s' * (config.max_attempts != 1)}"
     return Delivery(False, status, config.max_attempts, f"{name}: {last} {tries}")
