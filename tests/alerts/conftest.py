@@ -23,7 +23,8 @@ assert len(ROUTING_KEY) == 32
 
 def validator(name: str) -> jsonschema.Validator:
     schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    return jsonschema.Draft202012Validator(schema, format_checker=checker)
 
 
 @pytest.fixture
@@ -36,7 +37,9 @@ def make_config(receivers: dict[str, Receiver], **settings: object) -> AlertConf
     destinations = [
         Destination("slack", receivers["slack"].url + SLACK_URL_PATH),
         Destination("pagerduty", receivers["pagerduty"].url + "/v2/enqueue", routing_key=ROUTING_KEY),
-        Destination("webhook", receivers["webhook"].url + WEBHOOK_PATH, headers={"Authorization": HEADER_SECRET}),
+        Destination(
+            "webhook", receivers["webhook"].url + WEBHOOK_PATH, headers={"Authorization": HEADER_SECRET}
+        ),
     ]
     wanted = settings.pop("only", None)
     if wanted:

@@ -72,7 +72,8 @@ def test_payloads_match_slack_block_kit_and_pagerduty_v2_schemas(db: Path, recei
                   sync_name="Orders <prod> & co")]  # fmt: skip
     write_marts(db, T0, fleet)
     run_alerts(db, config)
-    write_marts(db, hours(1), [sync("1"), sync("2", success_rate_7d=0.5, health="degraded"), sync("3", "timbal")])
+    degraded = sync("2", success_rate_7d=0.5, health="degraded")
+    write_marts(db, hours(1), [sync("1"), degraded, sync("3", "timbal")])
     run_alerts(db, config)
     slack_schema, pd_schema = validator("slack_incoming_webhook"), validator("pagerduty_events_v2")
     for body in receivers["slack"].bodies():
@@ -86,10 +87,12 @@ def test_payloads_match_slack_block_kit_and_pagerduty_v2_schemas(db: Path, recei
     )
     lines = [b["text"]["text"] for b in first["blocks"][3:]]
     assert lines == [  # worst first: failing streak (critical), staleness (error), success rate (warning)
-        ":red_circle: New [critical] ai_squared/1 (sync 1): 5 failed runs in a row &gt; 3, since 2026-11-20 12:00 UTC",
-        ":red_circle: New [error] timbal/3 (Orders &lt;prod&gt; &amp; co): never succeeded for 2.5x the expected "
-        "interval, since 2026-11-20 12:00 UTC",
-        ":red_circle: New [warning] ai_squared/2 (sync 2): success rate 7d 50.0% &lt; 90.0%, since 2026-11-20 12:00 UTC",
+        ":red_circle: New [critical] ai_squared/1 (sync 1): 5 failed runs in a row &gt; 3, "
+        "since 2026-11-20 12:00 UTC",
+        ":red_circle: New [error] timbal/3 (Orders &lt;prod&gt; &amp; co): never succeeded for 2.5x the "
+        "expected interval, since 2026-11-20 12:00 UTC",
+        ":red_circle: New [warning] ai_squared/2 (sync 2): success rate 7d 50.0% &lt; 90.0%, "
+        "since 2026-11-20 12:00 UTC",
     ]
     second = receivers["slack"].bodies()[1]
     assert second["blocks"][0]["text"]["text"] == "syncscope: 2 resolved"
@@ -97,7 +100,8 @@ def test_payloads_match_slack_block_kit_and_pagerduty_v2_schemas(db: Path, recei
     trigger = receivers["pagerduty"].bodies()[0]
     assert trigger["payload"]["custom_details"]["value"] == 5.0
     assert trigger["payload"]["custom_details"]["threshold"] == 3.0
-    assert (trigger["payload"]["source"], trigger["payload"]["class"]) == ("syncscope/ai_squared", "failing_streak")
+    payload = trigger["payload"]
+    assert (payload["source"], payload["class"]) == ("syncscope/ai_squared", "failing_streak")
     bad = {**trigger, "payload": {**trigger["payload"], "severity": "fatal"}}
     assert not pd_schema.is_valid(bad)  # the schema does reject what PagerDuty would
 
@@ -107,14 +111,15 @@ def test_webhook_payload_is_versioned_with_every_transition(db: Path, receivers:
     run_alerts(db, make_config(receivers, max_listed=5))
     [body] = receivers["webhook"].bodies()
     assert body["schema"] == "syncscope.alerts.v1" and body["as_of"] == T0.isoformat()
-    assert body["fleet"] == {"syncs": 30, "open_incidents": 30,
-                             "health": {"failing": 30, "stale": 0, "degraded": 0, "healthy": 0, "disabled": 0}}  # fmt: skip
+    health = {"failing": 30, "stale": 0, "degraded": 0, "healthy": 0, "disabled": 0}
+    assert body["fleet"] == {"syncs": 30, "open_incidents": 30, "health": health}
     assert len(body["transitions"]) == 30
     assert body["transitions"][0] == {
         "transition": "trigger", "dedup_key": "ai_squared:0:failing_streak",
-        "incident_id": f"ai_squared:0:failing_streak@{T0.isoformat()}", "vendor": "ai_squared", "sync_id": "0",
-        "sync_name": "sync 0", "rule": "failing_streak", "severity": "critical", "value": 5.0, "threshold": 3.0,
-        "reason": "5 failed runs in a row > 3", "since": T0.isoformat(), "resolved_at": None,
+        "incident_id": f"ai_squared:0:failing_streak@{T0.isoformat()}", "vendor": "ai_squared",
+        "sync_id": "0", "sync_name": "sync 0", "rule": "failing_streak", "severity": "critical", "value": 5.0,
+        "threshold": 3.0, "reason": "5 failed runs in a row > 3", "since": T0.isoformat(),
+        "resolved_at": None,
     }  # fmt: skip
     assert receivers["webhook"].requests[0].headers["Authorization"] == "Bearer s3cr3t-header-value"
     slack = receivers["slack"].bodies()[0]["blocks"]
@@ -153,7 +158,12 @@ def test_failed_record_share_of_the_last_run(db: Path, receivers: dict) -> None:
     run_alerts(db, make_config(receivers, only=("webhook",)))
     [body] = receivers["webhook"].bodies()
     assert [(t["dedup_key"], t["value"], t["threshold"], t["reason"]) for t in body["transitions"]] == [
-        ("ai_squared:1:failed_record_share", 0.2, 0.1, "20.0% of the last run's records failed (20 of 100) > 10.0%")
+        (
+            "ai_squared:1:failed_record_share",
+            0.2,
+            0.1,
+            "20.0% of the last run's records failed (20 of 100) > 10.0%",
+        ),
     ]
 
 
@@ -166,7 +176,9 @@ def test_reminders_only_after_remind_after(db: Path, receivers: dict) -> None:
                                            [("remind", "ai_squared:1:failing_streak")],
                                            [("remind", "ai_squared:1:failing_streak")]]  # fmt: skip
     assert [b["blocks"][0]["text"]["text"] for b in receivers["slack"].bodies()] == [
-        "syncscope: 1 new", "syncscope: 1 still open", "syncscope: 1 still open"
+        "syncscope: 1 new",
+        "syncscope: 1 still open",
+        "syncscope: 1 still open",
     ]
     assert len(receivers["pagerduty"].requests) == 1  # PagerDuty re-notifies by itself
 

@@ -20,9 +20,9 @@ HEALTH_COLUMNS = {
 
 def sync(sync_id: str, vendor: str = "ai_squared", **values: object) -> dict:
     """A healthy hourly sync that succeeded 10 minutes ago; override what the test is about."""
-    row = {"vendor": vendor, "sync_id": sync_id, "sync_name": f"sync {sync_id}", "seconds_since_success": 600.0,
-           "staleness_s": 600.0, "expected_interval_s": 3600.0, "success_rate_7d": 1.0,
-           "consecutive_failures": 0, "health": "healthy"}  # fmt: skip
+    row = {"vendor": vendor, "sync_id": sync_id, "sync_name": f"sync {sync_id}",
+           "seconds_since_success": 600.0, "staleness_s": 600.0, "expected_interval_s": 3600.0,
+           "success_rate_7d": 1.0, "consecutive_failures": 0, "health": "healthy"}  # fmt: skip
     row.update(values)
     return row
 
@@ -44,8 +44,9 @@ def write_marts(db: Path, as_of: datetime, syncs: list[dict], runs: list[dict] |
         for row in syncs:
             values = [as_of, *(row[name] for name in list(HEALTH_COLUMNS)[1:])]
             con.execute(f"insert into marts.sync_health values ({', '.join('?' * len(values))})", values)
-        con.execute("create or replace table marts.sync_runs (vendor varchar, sync_id varchar, run_id varchar, "
-                    "finished_at timestamptz, rows_synced bigint, rows_failed bigint)")  # fmt: skip
+        runs_columns = ("vendor varchar, sync_id varchar, run_id varchar, finished_at timestamptz, "
+                        "rows_synced bigint, rows_failed bigint")  # fmt: skip
+        con.execute(f"create or replace table marts.sync_runs ({runs_columns})")
         for run in runs or []:
             con.execute("insert into marts.sync_runs values (?, ?, ?, ?, ?, ?)",
                         [run["vendor"], run["sync_id"], run["run_id"], run["finished_at"], run["rows_synced"],
