@@ -92,7 +92,7 @@ def parse_duration(value: object, key: str) -> float | None:
         return float(value)
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value))
     if not match:
-        raise AlertConfigError(f"alerts: {key} must be a duration like 4h, 30m or 1d, or off, not {value!r}")
+        raise AlertConfigError(f"alerts.{key} must be a duration like 4h, 30m or 1d, or off, not {value!r}")
     seconds = float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
     return seconds or None
 
@@ -105,9 +105,9 @@ def _mapping(value: object, key: str) -> dict:
         try:
             value = json.loads(value)
         except ValueError:
-            raise AlertConfigError(f"alerts: {key} must be a table (or a JSON object)") from None
+            raise AlertConfigError(f"alerts.{key} must be a table (or a JSON object)") from None
     if not isinstance(value, dict):
-        raise AlertConfigError(f"alerts: {key} must be a table (or a JSON object)")
+        raise AlertConfigError(f"alerts.{key} must be a table (or a JSON object)")
     return dict(value)
 
 
@@ -115,7 +115,7 @@ def _scope_key(key: str, setting: str) -> str:
     vendor = key.split(":", 1)[0]
     if vendor not in VENDORS:
         raise AlertConfigError(
-            f"alerts: {setting} key {key!r} must be a vendor ({', '.join(VENDORS)}) or vendor:sync_id"
+            f"alerts.{setting} key {key!r} must be a vendor ({', '.join(VENDORS)}) or vendor:sync_id"
         )
     return key
 
@@ -124,9 +124,9 @@ def _number(value: object, kind: type, key: str) -> float | int:
     try:
         number = kind(value)
     except (TypeError, ValueError):
-        raise AlertConfigError(f"alerts: {key} must be a number, not {value!r}") from None
+        raise AlertConfigError(f"alerts.{key} must be a number, not {value!r}") from None
     if number < 0:
-        raise AlertConfigError(f"alerts: {key} must not be negative, not {value!r}")
+        raise AlertConfigError(f"alerts.{key} must not be negative, not {value!r}")
     return number
 
 
@@ -154,7 +154,7 @@ def _overrides(base: Limits) -> dict[str, Limits]:
         table = _mapping(table, f"overrides.{key}")
         unknown = sorted(set(table) - set(THRESHOLD_KEYS))
         if unknown:
-            raise AlertConfigError(f"alerts: overrides.{key} has unknown key {unknown[0]!r}")
+            raise AlertConfigError(f"alerts.overrides.{key} has unknown key {unknown[0]!r}")
         values = {n: _number(v, THRESHOLD_KEYS[n], f"overrides.{key}.{n}") for n, v in table.items()}
         out[scope] = replace(base, **values)
     return out
@@ -170,7 +170,7 @@ def _mutes() -> dict[str, datetime]:
             moment = None
         if moment is None or moment.tzinfo is None:
             raise AlertConfigError(
-                f"alerts: mute.{key} must be an ISO time with a zone (2026-12-01T00:00:00Z), not {until!r}"
+                f"alerts.mute.{key} must be an ISO time with a zone (2026-12-01T00:00:00Z), not {until!r}"
             )
         out[scope] = moment
     return out
@@ -190,8 +190,7 @@ def _destinations(wanted: object) -> list[Destination]:
     for name in names:
         if name not in DESTINATIONS:
             raise AlertConfigError(
-                f"alerts: unknown destination {name!r} in alerts.destinations "
-                f"(known: {', '.join(DESTINATIONS)})"
+                f"unknown destination {name!r} in alerts.destinations (known: {', '.join(DESTINATIONS)})"
             )
     out = []
     for name in DESTINATIONS:
@@ -200,7 +199,7 @@ def _destinations(wanted: object) -> list[Destination]:
         if not secret:
             if name in names:
                 env = key.upper().replace(".", "__")
-                raise AlertConfigError(f"alerts: {name} needs {key} (or {env}) in secrets")
+                raise AlertConfigError(f"{name} needs {key} (or {env}) in secrets")
             continue
         if names and name not in names:
             continue
