@@ -5,7 +5,8 @@ Exit codes (documented in the README, relied on by schedulers):
 vendor is configured at all;
 3 every vendor tried failed (unreachable or refused credentials); 4 some vendors loaded, some
 failed; 5 another run holds the warehouse; 6 loads went fine but the models failed to build;
-7 loads and models went fine but publishing the marts for BI tools failed.
+7 loads and models went fine but publishing the marts for BI tools failed; 11 (`--alert`) all of
+that went fine but an alert destination failed (2 when the alert settings are wrong).
 
 Publishing (pipelines/publish.py) follows every successful build, still under the lock. Its
 failure never undoes the load: the data is in the warehouse, BI tools keep the previous published
@@ -15,6 +16,7 @@ BI copy going stale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +38,8 @@ class RunOutcome:
     failed_tests: list[DataTest] = field(default_factory=list)
     publication: Publication | None = None
     publish_error: str = ""
+    alert_exit: int = 0  # `run --alert`: 0, 2 (alert settings) or 11 (a destination failed)
+    alert_message: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -48,7 +52,7 @@ class RunOutcome:
             return EXIT_CONFIG  # nothing configured: a scheduler whose secrets vanished must notice
         if self.model_error:
             return EXIT_MODELS
-        return EXIT_PUBLISH if self.publish_error else EXIT_OK
+        return EXIT_PUBLISH if self.publish_error else self.alert_exit
 
 
 def run_all(
@@ -59,11 +63,13 @@ def run_all(
     on_result: object = None,
     publish: bool = True,
     publish_dir: Path | None = None,
+    alert: Callable[[], tuple[int, str]] | None = None,
 ) -> RunOutcome:
     """Load `vendors` one after another (one failing never stops the others), build, publish.
 
     `publish_dir` defaults to `<db stem>_published/` beside the warehouse. Raises LockHeld when
-    another run holds the warehouse.
+    another run holds the warehouse. `alert` (pipelines/commands/alert.py) runs last, still under
+    the lock, only when the models built and their data tests passed.
     """
     outcome = RunOutcome()
     with warehouse_lock(db):
@@ -84,4 +90,6 @@ def run_all(
             except Exception as exc:  # any failure here must leave the committed load alone
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 outcome.publish_error = f"{first}; BI tools keep the previous version"
+        if alert is not None and not outcome.failed_tests:
+            outcome.alert_exit, outcome.alert_message = alert()
     return outcome

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -15,6 +16,10 @@ from pipelines.alerts.messages import as_json, line
 from pipelines.commands.options import db_option
 from pipelines.lock import LockHeld, warehouse_lock
 
+NO_DESTINATION = (
+    "set alerts.slack.webhook_url, alerts.pagerduty.routing_key or alerts.webhook.url (README: Alerts)"
+)
+
 
 def alert_outcome(db: Path, config: AlertConfig, dry_run: bool = False) -> tuple[AlertOutcome | None, str]:
     """Run alerts under no lock of its own (the caller holds it); (outcome, one-line error)."""
@@ -24,6 +29,30 @@ def alert_outcome(db: Path, config: AlertConfig, dry_run: bool = False) -> tuple
         return None, str(exc)
     except duckdb.Error as exc:
         return None, f"cannot use {db}: {str(exc).splitlines()[0]}"
+
+
+def alert_step(db: Path) -> Callable[[], tuple[int, str]]:
+    """`run --alert`'s last step (the run holds the lock): (exit code, one line for the log)."""
+
+    def step() -> tuple[int, str]:
+        try:
+            config = load_config()
+        except AlertConfigError as exc:
+            return EXIT_CONFIG, f"failed: {exc}"
+        if not config.destinations:
+            return EXIT_CONFIG, f"failed: no destination configured: {NO_DESTINATION}"
+        outcome, error = alert_outcome(db, config)
+        if outcome is None:
+            return EXIT_CONFIG, f"failed: {error}"
+        parts = []
+        for name, items in outcome.transitions.items():
+            failed = [
+                r.delivery.error for r in outcome.requests if r.destination.name == name and not r.delivery.ok
+            ]
+            parts.append(f"{name} failed: {failed[0]}" if failed else f"{name} sent {len(items)}")
+        return outcome.exit_code, "; ".join(parts) if any(outcome.transitions.values()) else "nothing to send"
+
+    return step
 
 
 def echo_outcome(outcome: AlertOutcome, as_json_output: bool, prefix: str = "") -> None:
@@ -119,8 +148,7 @@ def alert_command(db: Path, dry_run: bool, as_json_output: bool, **flags: object
         click.echo(f"alert: {exc}", err=True)
         sys.exit(EXIT_CONFIG)
     if not config.destinations and not dry_run:
-        hint = "set alerts.slack.webhook_url, alerts.pagerduty.routing_key or alerts.webhook.url"
-        click.echo(f"alert: no destination configured: {hint} (README: Alerts)", err=True)
+        click.echo(f"alert: no destination configured: {NO_DESTINATION}", err=True)
         sys.exit(EXIT_CONFIG)
     try:
         with warehouse_lock(db):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pipelines.commands.alert import alert_step
 from pipelines.commands.options import db_option
 from pipelines.jobs import EXIT_LOCKED, RunOutcome, run_all
 from pipelines.lock import LockHeld
@@ -22,6 +23,7 @@ def execute(
     log_format: str = "text",
     publish: bool = True,
     publish_dir: Path | None = None,
+    alert: bool = False,
 ) -> RunOutcome:
     """Run with progress for the audience at hand; exits the process when the warehouse is locked."""
     reporter = reporter_for(log_format)
@@ -29,7 +31,7 @@ def execute(
     try:
         outcome = run_all(
             db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done,
-            publish=publish, publish_dir=publish_dir,
+            publish=publish, publish_dir=publish_dir, alert=alert_step(db) if alert else None,
         )  # fmt: skip
     except LockHeld as exc:
         reporter.abort()
@@ -53,6 +55,8 @@ def execute(
             "publish", f"{len(p.rows)} marts, {sum(p.rows.values()):,} rows in {p.seconds:.2f}s: {p.bi_file}",
             seconds=p.seconds, version=p.version, bi_file=str(p.bi_file),
         )  # fmt: skip
+    if outcome.alert_message:
+        reporter.step("alert", outcome.alert_message, ok=outcome.alert_exit == 0)
     reporter.finish(outcome.results, outcome.exit_code)
     return outcome
 
@@ -69,9 +73,10 @@ def execute(
               help="Where BI tools read the marts (Parquet + syncscope_bi.duckdb). "
                    "Default: <db stem>_published/ beside --db.")  # fmt: skip
 @click.option("--no-publish", is_flag=True, help="Build the marts without publishing them for BI tools.")
+@click.option("--alert", is_flag=True, help="Then send alerts ([alerts] settings), when the data tests pass.")
 def run(
     vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: str, publish_dir: Path | None,
-    no_publish: bool,
+    no_publish: bool, alert: bool,
 ) -> None:  # fmt: skip
     """Load sync telemetry from every configured vendor, build the models, publish them for BI tools.
 
@@ -84,7 +89,8 @@ def run(
     Exit codes: 0 ok; 2 a setting is wrong; 3 every vendor failed (unreachable/auth);
                 4 some vendors failed, others loaded; 5 another run holds the database;
                 6 loaded, but the models failed to build;
-                7 loaded and built, but publishing for BI tools failed.
+                7 loaded and built, but publishing for BI tools failed;
+                11 (--alert) all went well but an alert destination failed.
 
     \b
     Examples:
@@ -92,5 +98,7 @@ def run(
       syncscope run --vendor ai_squared --db /data/syncscope.duckdb
       syncscope run --log-format json >> /var/log/syncscope.jsonl
     """
-    outcome = execute(db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir)
+    outcome = execute(
+        db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir, alert=alert
+    )
     sys.exit(outcome.exit_code)
