@@ -219,3 +219,12 @@ def test_secrets_appear_nowhere(
     assert "HTTP Request: POST" in caplog.text  # httpx did log the requests...
     for where, text in haystacks.items():
         assert not any(s in text for s in secrets), where  # ...without the URL
+
+
+def test_a_warehouse_without_marts_exits_2(tmp_path: Path, receivers: dict) -> None:
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    result = syncscope("alert", "--db", str(db), env=alert_env(receivers))
+    assert (result.returncode, result.stderr.strip()) == (
+        2, "alert: the warehouse has no marts yet: run `syncscope run` first"
+    )  # fmt: skip

@@ -12,7 +12,7 @@ from pipelines.runner import state_dir
 from sandbox.paragon.catalog import FREQUENCIES
 from sandbox.service import Sandbox
 from tests.alerts.conftest import ROUTING_KEY, SLACK_URL_PATH, WEBHOOK_PATH, validator
-from tests.alerts.receiver import Receiver
+from tests.alerts.receiver import Receiver, Reply
 from tests.alerts.test_cli import alert_env, syncscope
 from tests.conftest import small_config
 
@@ -91,3 +91,26 @@ def test_a_sync_that_starts_failing_gets_one_trigger_and_one_resolve(receivers: 
     for path in state_dir(db).rglob("*"):
         if path.is_file():
             assert not any(s.encode() in path.read_bytes() for s in secrets), path
+
+
+@pytest.mark.slow
+def test_run_alert_exits_11_when_a_destination_fails_and_2_on_a_wrong_alert_setting(
+    receivers: dict, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    receivers["slack"].default = Reply(404, "channel_not_found")
+    with Sandbox(small_config()) as box:
+        env = {**box.env(), **alert_env(receivers, **ONLY_FAILURES)}
+        result = syncscope("run", "--vendor", "paragon", "--db", str(db), "--no-publish", "--alert", env=env)
+        assert result.returncode == 11, result.stdout + result.stderr
+        assert result.stderr.splitlines()[-1] == (
+            "alert       slack failed: slack: HTTP 404 channel_not_found; pagerduty sent 2; webhook sent 2"
+        )
+        env["ALERTS__DESTINATIONS"] = "teams"
+        result = syncscope("run", "--vendor", "paragon", "--db", str(db), "--no-publish", "--alert", env=env)
+        assert result.returncode == 2
+        assert result.stderr.splitlines()[-1] == (
+            "alert       failed: unknown destination 'teams' in alerts.destinations "
+            "(known: slack, pagerduty, webhook)"
+        )
+        assert "paragon     loaded" in result.stdout
