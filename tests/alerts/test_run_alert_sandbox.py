@@ -63,6 +63,18 @@ def test_a_sync_that_starts_failing_gets_one_trigger_and_one_resolve(receivers: 
         assert [(e["event_action"], e["dedup_key"]) for e in events] == [("trigger", key)]
         run()
         assert len(receivers["webhook"].requests) == 2  # still failing: nothing new
+        report = syncscope("report", "--db", str(db), env={}).stdout.splitlines()
+        at = report.index(f"{len(errored) + 1} open incidents (syncscope alert):")
+        opened = [line.split()[1] for line in report[at + 1 :]]
+        assert sorted(opened) == sorted(f"paragon/{k.split(':')[1]}" for k in [*errored, key])
+        assert (
+            syncscope("report", "--db", str(db), "--html", str(tmp_path / "h.html"), env={}).returncode == 0
+        )
+        page = (tmp_path / "h.html").read_text()
+        assert (
+            "<h2>Open incidents</h2>" in page
+            and page.count("<code>failing_streak</code>") == len(errored) + 1
+        )
 
         assert httpx.patch(f"{admin}/syncs/{victim['id']}", json={"status": "ACTIVE"}).status_code == 200
         httpx.post(
