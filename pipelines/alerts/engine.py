@@ -80,6 +80,8 @@ def _plan(con: duckdb.DuckDBPyConnection, config: AlertConfig, outcome: AlertOut
         evaluation = evaluate(con, config)
     except duckdb.CatalogException:
         raise WarehouseNotReady("the warehouse has no marts yet: run `syncscope run` first") from None
+    if evaluation.as_of is None:
+        raise WarehouseNotReady("the warehouse has no load yet, so no as_of: run `syncscope run` first")
     outcome.as_of = evaluation.as_of
     muted = {(b.vendor, b.sync_id) for b in evaluation.muted}
     muted |= {(r["vendor"], r["sync_id"]) for r in evaluation.rows

@@ -85,7 +85,7 @@ def share_breach(share: dict | None, limits: Limits) -> RuleBreach | None:
 def evaluate(con: duckdb.DuckDBPyConnection, config: AlertConfig) -> Evaluation:
     """Every rule on every sync at marts.as_of; muted breaches are set aside, not dropped."""
     con.execute("set TimeZone = 'UTC'")
-    as_of = con.execute("select as_of from marts.as_of").fetchone()[0]
+    as_of = con.execute("select max(as_of) from marts.as_of").fetchone()[0]
     rows = _dicts(con, "select * from marts.sync_health order by vendor, sync_id")
     shares = {(s["vendor"], s["sync_id"]): s for s in _dicts(con, LAST_RUN_SHARE)}
     found, muted = [], []

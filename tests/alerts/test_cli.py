@@ -84,6 +84,11 @@ def test_thresholds_come_from_flags_then_alerts_then_check(db: Path, receivers: 
     result = syncscope("alert", "--db", str(db), "--dry-run", "--json", "--max-failing-streak", "4", env=env)
     keys = [t["dedup_key"] for t in json.loads(result.stdout)["destinations"]["webhook"]["transitions"]]
     assert keys == ["ai_squared:2:failing_streak", "ai_squared:3:success_rate"]
+    env["ALERTS__OVERRIDES"] = json.dumps({"ai_squared": {"min_success_rate": 0.2},
+                                           "ai_squared:2": {"max_failing_streak": 4}})  # fmt: skip
+    result = syncscope("alert", "--db", str(db), "--dry-run", "--json", env=env)
+    keys = [t["dedup_key"] for t in json.loads(result.stdout)["destinations"]["webhook"]["transitions"]]
+    assert keys == ["ai_squared:2:failing_streak"]  # the sync's own override wins over its vendor's
 
 
 def test_dry_run_prints_payloads_without_secrets_and_changes_nothing(db: Path, receivers: dict) -> None:
@@ -221,10 +226,15 @@ def test_secrets_appear_nowhere(
         assert not any(s in text for s in secrets), where  # ...without the URL
 
 
-def test_a_warehouse_without_marts_exits_2(tmp_path: Path, receivers: dict) -> None:
+def test_a_warehouse_without_marts_or_loads_exits_2(tmp_path: Path, receivers: dict) -> None:
     db = tmp_path / "empty.duckdb"
     duckdb.connect(str(db)).close()
     result = syncscope("alert", "--db", str(db), env=alert_env(receivers))
     assert (result.returncode, result.stderr.strip()) == (
         2, "alert: the warehouse has no marts yet: run `syncscope run` first"
+    )  # fmt: skip
+    write_marts(db, None, [])  # models built before any load: as_of is null
+    result = syncscope("alert", "--db", str(db), env=alert_env(receivers))
+    assert (result.returncode, result.stderr.strip()) == (
+        2, "alert: the warehouse has no load yet, so no as_of: run `syncscope run` first"
     )  # fmt: skip
