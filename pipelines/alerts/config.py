@@ -18,7 +18,7 @@ import dlt
 from pipelines.check import Thresholds
 from pipelines.runner import VENDORS
 
-DESTINATIONS = ("slack", "pagerduty", "webhook")
+DESTINATIONS = ("slack", "pagerduty", "webhook", "email")
 SECRET_KEYS = {"slack": "webhook_url", "pagerduty": "routing_key", "webhook": "url"}
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 THRESHOLD_KEYS = {
@@ -46,11 +46,13 @@ class Destination:
     url: str  # secret for slack and webhook
     routing_key: str = ""  # pagerduty, secret
     headers: dict[str, str] = field(default_factory=dict)  # webhook, secret values
+    password: str = ""  # email, secret
+    settings: dict = field(default_factory=dict)  # email: host, port, security, sender, to, username
 
     @property
     def secrets(self) -> list[str]:
-        values = [self.routing_key, *self.headers.values()]
-        if self.name != "pagerduty":
+        values = [self.routing_key, self.password, *self.headers.values()]
+        if self.name in ("slack", "webhook"):
             values.append(self.url)
         return [v for v in values if v]
 
@@ -193,7 +195,8 @@ def _destinations(wanted: object) -> list[Destination]:
                 f"unknown destination {name!r} in alerts.destinations (known: {', '.join(DESTINATIONS)})"
             )
     out = []
-    for name in DESTINATIONS:
+    email = _email(required="email" in names)
+    for name in DESTINATIONS[:3]:
         key = f"alerts.{name}.{SECRET_KEYS[name]}"
         secret = _secret(key)
         if not secret:
@@ -211,7 +214,37 @@ def _destinations(wanted: object) -> list[Destination]:
             out.append(Destination(name, secret, headers={str(k): str(v) for k, v in headers.items()}))
         else:
             out.append(Destination(name, secret))
+    if email is not None and (not names or "email" in names):
+        out.append(email)
     return out
+
+
+def _email(required: bool) -> Destination | None:
+    """Email when `alerts.email.host` is set (README "Alerts"); the password is a secret."""
+    host = dlt.config.get("alerts.email.host")
+    if not host:
+        if required:
+            raise AlertConfigError("email needs alerts.email.host (or ALERTS__EMAIL__HOST)")
+        return None
+    security = str(dlt.config.get("alerts.email.security") or "starttls")
+    if security not in ("starttls", "ssl", "none"):
+        raise AlertConfigError(f"alerts.email.security must be one of starttls, ssl, none, not {security!r}")
+    to = dlt.config.get("alerts.email.to")
+    if isinstance(to, str):
+        to = json.loads(to) if to.lstrip().startswith("[") else to.split(",")
+    recipients = [str(t).strip() for t in to or [] if str(t).strip()]
+    if not recipients:
+        raise AlertConfigError("email needs alerts.email.to, one address or a list")
+    default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
+    settings = {
+        "host": str(host),
+        "port": int(_number(dlt.config.get("alerts.email.port") or default_port, int, "email.port")),
+        "security": security,
+        "sender": str(dlt.config.get("alerts.email.sender") or "syncscope@localhost"),
+        "to": recipients,
+        "username": str(dlt.config.get("alerts.email.username") or ""),
+    }
+    return Destination("email", "", password=_secret("alerts.email.password"), settings=settings)
 
 
 def load_config(flags: dict[str, object] | None = None) -> AlertConfig:

@@ -19,7 +19,8 @@ from typing import ClassVar
 
 import httpx
 
-from pipelines.alerts.config import AlertConfig
+from pipelines.alerts.config import AlertConfig, Destination
+from pipelines.alerts.destinations import email
 
 
 @dataclass
@@ -110,3 +111,24 @@ def post(
             _wait(config.backoff_s * 2 ** (attempt - 1))
     tries = f"after {config.max_attempts} attempt{'s' * (config.max_attempts != 1)}"
     return Delivery(False, status, config.max_attempts, f"{name}: {last} {tries}")
+
+
+def mail(destination: Destination, body: dict, config: AlertConfig) -> Delivery:
+    """Email with the same retry policy: SMTP 4xx and connection trouble retried, 5xx not."""
+    last, code = "", None
+    for attempt in range(1, config.max_attempts + 1):
+        try:
+            code, refused = email.send(destination.settings, destination.password, body, config.timeout_s)
+        except (OSError, email.smtplib.SMTPException) as exc:
+            code, last, retry = email.classify(exc)
+            last = redact(last, destination.secrets)
+            if not retry:
+                return Delivery(False, code, attempt, f"email: {last}")
+        else:
+            if not refused:
+                return Delivery(True, code, attempt)
+            return Delivery(False, code, attempt, f"email: {redact(refused, destination.secrets)}")
+        if attempt < config.max_attempts:
+            _wait(config.backoff_s * 2 ** (attempt - 1))
+    tries = f"after {config.max_attempts} attempt{'s' * (config.max_attempts != 1)}"
+    return Delivery(False, code, config.max_attempts, f"email: {last} {tries}")

@@ -19,8 +19,8 @@ import httpx
 
 from pipelines.alerts import state
 from pipelines.alerts.config import AlertConfig, Destination
-from pipelines.alerts.delivery import Delivery, post, protect
-from pipelines.alerts.destinations import pagerduty, slack, webhook
+from pipelines.alerts.delivery import Delivery, mail, post, protect
+from pipelines.alerts.destinations import email, pagerduty, slack, webhook
 from pipelines.alerts.messages import Fleet, fleet
 from pipelines.alerts.rules import evaluate
 from pipelines.alerts.transitions import Transition, pending
@@ -70,6 +70,8 @@ def _requests(dest: Destination, items: list[Transition], summary: Fleet, config
     if dest.name == "pagerduty":
         events = ((pagerduty.event(dest.routing_key, t), t) for t in items)
         return [Request(dest, body, [t]) for body, t in events if body is not None]
+    if dest.name == "email":
+        return [Request(dest, email.message(summary, items), items)]
     if dest.name == "slack":
         return [Request(dest, slack.message(summary, items, config.max_listed), items)]
     return [Request(dest, webhook.message(summary, items, message_id, state.now()), items)]
@@ -131,6 +133,9 @@ def _send(requests: list[Request], config: AlertConfig) -> None:
     with httpx.Client(follow_redirects=False) as client:
         for request in requests:
             dest = request.destination
+            if dest.name == "email":
+                request.delivery = mail(dest, request.body, config)
+                continue
             request.delivery = post(client, dest.name, dest.url, request.body, config, error_text[dest.name],
                                     headers=dest.headers)  # fmt: skip
 

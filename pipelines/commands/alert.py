@@ -17,7 +17,8 @@ from pipelines.commands.options import db_option
 from pipelines.lock import LockHeld, warehouse_lock
 
 NO_DESTINATION = (
-    "set alerts.slack.webhook_url, alerts.pagerduty.routing_key or alerts.webhook.url (README: Alerts)"
+    "set alerts.slack.webhook_url, alerts.pagerduty.routing_key, alerts.webhook.url or alerts.email.host "
+    "(README: Alerts)"
 )
 
 

@@ -123,7 +123,8 @@ def _has_alerts(db: Path) -> bool:
     ("extra", "error"),
     [
         ({"ALERTS__DESTINATIONS": '["slack", "teams"]'},
-         "alert: unknown destination 'teams' in alerts.destinations (known: slack, pagerduty, webhook)"),
+         "alert: unknown destination 'teams' in alerts.destinations (known: slack, pagerduty, webhook, "
+         "email)"),
         ({"ALERTS__DESTINATIONS": '["slack", "pagerduty"]', "ALERTS__PAGERDUTY__ROUTING_KEY": ""},
          "alert: pagerduty needs alerts.pagerduty.routing_key (or ALERTS__PAGERDUTY__ROUTING_KEY) "
          "in secrets"),
@@ -145,8 +146,8 @@ def test_no_destination_exits_2(db: Path) -> None:
     result = syncscope("alert", "--db", str(db), env={})
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "alert: no destination configured: set alerts.slack.webhook_url, alerts.pagerduty.routing_key or "
-        "alerts.webhook.url (README: Alerts)"
+        "alert: no destination configured: set alerts.slack.webhook_url, alerts.pagerduty.routing_key, "
+        "alerts.webhook.url or alerts.email.host (README: Alerts)"
     )
 
 

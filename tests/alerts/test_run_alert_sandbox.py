@@ -123,6 +123,6 @@ def test_run_alert_exits_11_when_a_destination_fails_and_2_on_a_wrong_alert_sett
         assert result.returncode == 2
         assert result.stderr.splitlines()[-1] == (
             "alert       failed: unknown destination 'teams' in alerts.destinations "
-            "(known: slack, pagerduty, webhook)"
+            "(known: slack, pagerduty, webhook, email)"
         )
         assert "paragon     loaded" in result.stdout
