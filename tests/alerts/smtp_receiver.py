@@ -15,6 +15,8 @@ class SmtpReceiver:
         self.messages: list[Message] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.mail_replies: deque[str] = deque()  # e.g. "451 try later"; then "250 OK"
+        self.logins: list[str] = []  # AUTH PLAIN credentials as sent (base64)
+        self.auth_reply = "235 2.7.0 authenticated"
         receiver = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -27,7 +29,11 @@ class SmtpReceiver:
                 while line := self.rfile.readline():
                     verb = line.decode(errors="replace").strip().split(" ", 1)[0].upper()
                     if verb in ("EHLO", "HELO"):
-                        self.reply("250 localhost")
+                        self.reply("250-localhost")
+                        self.reply("250 AUTH PLAIN")
+                    elif verb == "AUTH":
+                        receiver.logins.append(line.decode().split()[-1])
+                        self.reply(receiver.auth_reply)
                     elif verb == "MAIL":
                         answer = receiver.mail_replies.popleft() if receiver.mail_replies else "250 OK"
                         sender = line.decode().split(":", 1)[1].strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,3 +85,20 @@ def test_email_settings_errors_name_the_key(db: Path, smtp: SmtpReceiver) -> Non
     assert syncscope("alert", "--db", str(db), env=env).stderr.strip() == (
         "alert: email needs alerts.email.to, one address or a list"
     )
+
+
+def test_login_uses_the_secret_password_which_appears_nowhere(db: Path, smtp: SmtpReceiver) -> None:
+    password = "s3cr3t-smtp-password"
+    env = {**email_env(smtp), "ALERTS__EMAIL__USERNAME": "syncscope", "ALERTS__EMAIL__PASSWORD": password}
+    smtp.auth_reply = "535 5.7.8 authentication failed"
+    refused = syncscope("alert", "--db", str(db), "--json", env=env)
+    assert json.loads(refused.stdout)["destinations"]["email"]["errors"] == [
+        "email: SMTP 535 5.7.8 authentication failed"
+    ]
+    smtp.auth_reply = "235 2.7.0 authenticated"
+    sent = syncscope("alert", "--db", str(db), env=env)
+    assert sent.returncode == 0 and len(smtp.messages) == 1
+    assert base64.b64decode(smtp.logins[-1]) == b"\0syncscope\0" + password.encode()
+    dumped = str(table(db, "alerts.notifications")) + str(table(db, "alerts.incidents"))
+    for text in (refused.stdout, refused.stderr, sent.stdout, sent.stderr, dumped):
+        assert password not in text
