@@ -92,4 +92,6 @@ def run_all(
                 outcome.publish_error = f"{first}; BI tools keep the previous version"
         if alert is not None and not outcome.failed_tests:
             outcome.alert_exit, outcome.alert_message = alert()
+        elif alert is not None:
+            outcome.alert_message = "skipped: a data test failed, so the marts are not trusted"
     return outcome

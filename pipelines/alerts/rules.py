@@ -63,7 +63,8 @@ where n = 1
 """
 
 
-def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+def rows_of(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    """Every row of `sql` as a dict (the alert modules' one way to read the warehouse)."""
     relation = con.execute(sql)
     names = [d[0] for d in relation.description]
     return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
@@ -86,8 +87,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, config: AlertConfig) -> Evaluation:
     """Every rule on every sync at marts.as_of; muted breaches are set aside, not dropped."""
     con.execute("set TimeZone = 'UTC'")
     as_of = con.execute("select max(as_of) from marts.as_of").fetchone()[0]
-    rows = _dicts(con, "select * from marts.sync_health order by vendor, sync_id")
-    shares = {(s["vendor"], s["sync_id"]): s for s in _dicts(con, LAST_RUN_SHARE)}
+    rows = rows_of(con, "select * from marts.sync_health order by vendor, sync_id")
+    shares = {(s["vendor"], s["sync_id"]): s for s in rows_of(con, LAST_RUN_SHARE)}
     found, muted = [], []
     for row in rows:
         limits = config.limits_for(row["vendor"], row["sync_id"])

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from pipelines.alerts.rules import Breach, _dicts
+from pipelines.alerts.rules import RULES, Breach, rows_of
 
 DDL = (
     "create schema if not exists alerts",
@@ -74,7 +74,7 @@ def has_state(con: duckdb.DuckDBPyConnection) -> bool:
 def open_incidents(con: duckdb.DuckDBPyConnection) -> list[dict]:
     if not has_state(con):
         return []
-    return _dicts(con, "select * from alerts.incidents where status = 'open' order by dedup_key")
+    return rows_of(con, "select * from alerts.incidents where status = 'open' order by dedup_key")
 
 
 def mark_interrupted(con: duckdb.DuckDBPyConnection) -> int:
@@ -86,8 +86,6 @@ def mark_interrupted(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _rank(rule: str) -> int:
-    from pipelines.alerts.rules import RULES
-
     return RULES.index(rule)
 
 

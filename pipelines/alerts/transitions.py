@@ -16,7 +16,7 @@ from datetime import datetime
 
 import duckdb
 
-from pipelines.alerts.rules import RULES, _dicts
+from pipelines.alerts.rules import RULES, rows_of
 from pipelines.alerts.state import has_state
 
 KIND_ORDER = {"escalate": 0, "trigger": 1, "remind": 2, "resolve": 3}
@@ -78,8 +78,8 @@ def pending(
     out: dict[str, list[Transition]] = {d: [] for d in destinations}
     if not has_state(con):
         return out
-    told = {(r["incident_id"], r["destination"]): r for r in _dicts(con, DELIVERIES)}
-    for incident in _dicts(con, CANDIDATES):
+    told = {(r["incident_id"], r["destination"]): r for r in rows_of(con, DELIVERIES)}
+    for incident in rows_of(con, CANDIDATES):
         if (incident["vendor"], incident["sync_id"]) in muted:
             continue
         for destination in destinations:
