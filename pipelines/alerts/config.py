@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from urllib.parse import quote
 
 import dlt
 
@@ -68,7 +69,12 @@ class AlertConfig:
     max_attempts: int = 4
     max_retry_after_s: float = 60.0
     backoff_s: float = 1.0
+    links: dict[str, str] = field(default_factory=dict)  # vendor -> URL template with {sync_id}
     destinations: list[Destination] = field(default_factory=list)
+
+    def link_for(self, vendor: str, sync_id: str) -> str | None:
+        template = self.links.get(vendor)
+        return template.format(vendor=vendor, sync_id=quote(str(sync_id), safe="")) if template else None
 
     def limits_for(self, vendor: str, sync_id: str) -> Limits:
         return self.overrides.get(f"{vendor}:{sync_id}") or self.overrides.get(vendor) or self.limits
@@ -178,6 +184,20 @@ def _mutes() -> dict[str, datetime]:
     return out
 
 
+def _links() -> dict[str, str]:
+    out = {}
+    for vendor, template in _mapping(_setting("links"), "links").items():
+        _scope_key(str(vendor), "links")
+        try:
+            str(template).format(vendor=vendor, sync_id="1")
+        except (KeyError, IndexError, ValueError):
+            raise AlertConfigError(
+                f"alerts.links.{vendor} may only use {{sync_id}} and {{vendor}}, not {template!r}"
+            ) from None
+        out[str(vendor)] = str(template)
+    return out
+
+
 def _secret(key: str) -> str:
     # No type hint: dlt then treats the lookup as a secret and keeps it out of its trace.
     value = dlt.secrets.get(key)
@@ -255,6 +275,7 @@ def load_config(flags: dict[str, object] | None = None) -> AlertConfig:
         limits=limits,
         overrides=_overrides(limits),
         mutes=_mutes(),
+        links=_links(),
         remind_after_s=parse_duration(
             remind if remind is not None else _setting("remind_after"), "remind_after"
         ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -93,7 +93,10 @@ def _plan(con: duckdb.DuckDBPyConnection, config: AlertConfig, outcome: AlertOut
     state.mark_interrupted(con)
     state.apply(con, evaluation.as_of, evaluation.breaches, muted)
     names = [d.name for d in config.destinations]
-    outcome.transitions = pending(con, names, evaluation.as_of, config.remind_after_s, muted)
+    outcome.transitions = {
+        name: [replace(t, link=config.link_for(t.vendor, t.sync_id)) for t in items]
+        for name, items in pending(con, names, evaluation.as_of, config.remind_after_s, muted).items()
+    }
     outcome.fleet = fleet(evaluation.rows, evaluation.as_of, len(state.open_incidents(con)))
     message_id = uuid.uuid4().hex
     for dest in config.destinations:

@@ -72,4 +72,5 @@ def as_json(t: Transition) -> dict:
         "reason": t.reason,
         "since": t.since.isoformat(),
         "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None,
+        "link": t.link,
     }

@@ -37,6 +37,7 @@ class Transition:
     reason: str | None
     since: datetime
     resolved_at: datetime | None
+    link: str | None = None  # the sync in its vendor's app, from `[alerts.links]`
 
     @property
     def sort_key(self) -> tuple:

@@ -119,7 +119,7 @@ def test_webhook_payload_is_versioned_with_every_transition(db: Path, receivers:
         "incident_id": f"ai_squared:0:failing_streak@{T0.isoformat()}", "vendor": "ai_squared",
         "sync_id": "0", "sync_name": "sync 0", "rule": "failing_streak", "severity": "critical", "value": 5.0,
         "threshold": 3.0, "reason": "5 failed runs in a row > 3", "since": T0.isoformat(),
-        "resolved_at": None,
+        "resolved_at": None, "link": None,
     }  # fmt: skip
     assert receivers["webhook"].requests[0].headers["Authorization"] == "Bearer s3cr3t-header-value"
     slack = receivers["slack"].bodies()[0]["blocks"]
@@ -206,3 +206,21 @@ def test_a_run_at_the_same_as_of_on_another_machine_sends_nothing(db: Path, rece
         config = make_config({"slack": other, "pagerduty": other, "webhook": other}, only=("webhook",))
         run_alerts(db, config)
         assert other.requests == []
+
+
+def test_links_from_templates_reach_every_destination(db: Path, receivers: dict) -> None:
+    links = {"ai_squared": "https://app.squared.ai/syncs/{sync_id}"}
+    write_marts(db, T0, [failing("a/1"), failing("9", vendor="timbal")])
+    run_alerts(db, make_config(receivers, links=links))
+    webhook = {t["dedup_key"]: t["link"] for t in receivers["webhook"].bodies()[0]["transitions"]}
+    assert webhook == {"ai_squared:a/1:failing_streak": "https://app.squared.ai/syncs/a%2F1",
+                       "timbal:9:failing_streak": None}  # fmt: skip
+    events = {e["dedup_key"]: e.get("links") for e in receivers["pagerduty"].bodies()}
+    assert events["ai_squared:a/1:failing_streak"] == [
+        {"href": "https://app.squared.ai/syncs/a%2F1", "text": "ai_squared sync a/1"}
+    ]
+    assert events["timbal:9:failing_streak"] is None
+    slack = receivers["slack"].bodies()[0]["blocks"][3]["text"]["text"]
+    assert slack.endswith(" <https://app.squared.ai/syncs/a%2F1|open>")
+    for body in receivers["pagerduty"].bodies():
+        validator("pagerduty_events_v2").validate(body)

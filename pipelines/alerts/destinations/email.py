@@ -20,7 +20,7 @@ SECURITY = ("starttls", "ssl", "none")
 
 def message(fleet: Fleet, transitions: list[Transition]) -> dict:
     """The message as JSON-able parts (so `--dry-run --json` can show it)."""
-    body = [fleet.line(), ""] + [line(t) for t in transitions]
+    body = [fleet.line(), ""] + [line(t) + (f"\n  {t.link}" if t.link else "") for t in transitions]
     return {"subject": f"syncscope: {headline(transitions)}", "text": "\n".join(body) + "\n"}
 
 

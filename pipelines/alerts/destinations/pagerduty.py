@@ -22,6 +22,7 @@ def event(routing_key: str, t: Transition) -> dict | None:
     if t.kind == "resolve":
         return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": t.dedup_key}
     summary = line(t)
+    links = {"links": [{"href": t.link, "text": f"{t.vendor} sync {t.sync_id}"}]} if t.link else {}
     return {
         "routing_key": routing_key,
         "event_action": "trigger",
@@ -37,6 +38,7 @@ def event(routing_key: str, t: Transition) -> dict | None:
             "class": t.rule,
             "custom_details": as_json(t),
         },
+        **links,
     }
 
 

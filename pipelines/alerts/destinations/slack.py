@@ -34,6 +34,8 @@ def message(fleet: Fleet, transitions: list[Transition], max_listed: int) -> dic
     ]
     for t in shown:
         text = f"{EMOJI[t.kind]} {escape(line(t))}"
+        if t.link and not set("|<>") & set(t.link):
+            text += f" <{t.link}|open>"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, 3000)}})
     if len(transitions) > len(shown):
         more = f"and {len(transitions) - len(shown)} more (syncscope alert --dry-run lists them all)"
