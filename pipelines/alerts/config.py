@@ -226,8 +226,12 @@ def _destinations(wanted: object) -> list[Destination]:
             continue
         if names and name not in names:
             continue
+        if name != "pagerduty" and not re.match(r"https?://[^\s/]+", secret):
+            raise AlertConfigError(f"{key} must be an http(s) URL (its value is a secret, so not shown)")
         if name == "pagerduty":
-            url = dlt.config.get("alerts.pagerduty.url") or PAGERDUTY_URL
+            url = str(dlt.config.get("alerts.pagerduty.url") or PAGERDUTY_URL)
+            if not re.match(r"https?://[^\s/]+", url):
+                raise AlertConfigError(f"alerts.pagerduty.url must be an http(s) URL, not {url!r}")
             out.append(Destination(name, str(url), routing_key=secret))
         elif name == "webhook":
             headers = _mapping(dlt.secrets.get("alerts.webhook.headers"), "webhook.headers")

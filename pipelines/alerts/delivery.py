@@ -89,6 +89,8 @@ def post(
             status, last = None, f"no response within {config.timeout_s:g}s"
         except httpx.TransportError as exc:
             status, last = None, f"cannot reach it ({type(exc).__name__})"
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # not worth retrying; never quote the URL
+            return Delivery(False, None, attempt, f"{name}: request failed ({type(exc).__name__})")
         else:
             status = response.status_code
             if 200 <= status < 300:

@@ -128,6 +128,8 @@ def _has_alerts(db: Path) -> bool:
         ({"ALERTS__DESTINATIONS": '["slack", "pagerduty"]', "ALERTS__PAGERDUTY__ROUTING_KEY": ""},
          "alert: pagerduty needs alerts.pagerduty.routing_key (or ALERTS__PAGERDUTY__ROUTING_KEY) "
          "in secrets"),
+        ({"ALERTS__SLACK__WEBHOOK_URL": "hooks.slack.com/services/T0/B0/s3cr3t"},
+         "alert: alerts.slack.webhook_url must be an http(s) URL (its value is a secret, so not shown)"),
         ({"ALERTS__REMIND_AFTER": "soon"},
          "alert: alerts.remind_after must be a duration like 4h, 30m or 1d, or off, not 'soon'"),
         ({"ALERTS__MUTE": '{"ai_squared:2": "tomorrow"}'},
