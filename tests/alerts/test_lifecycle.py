@@ -54,8 +54,9 @@ def test_one_trigger_per_new_breach_nothing_when_unchanged_one_resolve(db: Path,
     run_alerts(db, config)
     assert [len(r.requests) for r in receivers.values()] == [2, 2, 2]
     incidents = table(db, "alerts.incidents")
-    assert [(i["dedup_key"], i["status"], i["since"], i["resolved_at"], i["value"]) for i in incidents] == [
-        ("ai_squared:2:failing_streak", "resolved", T0, hours(2), 5.0)
+    fields = ("dedup_key", "status", "since", "resolved_at", "value", "last_notified_at")
+    assert [tuple(i[f] for f in fields) for i in incidents] == [
+        ("ai_squared:2:failing_streak", "resolved", T0, hours(2), 5.0, hours(2))
     ]
     log = table(db, "alerts.notifications", "notification_id")
     assert [(n["destination"], n["transition"], n["outcome"], n["http_status"]) for n in log] == [
