@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pipelines import config_dir, logs
+from pipelines.commands.alert import alert_command
 from pipelines.commands.check import check_command
 from pipelines.commands.demo import demo
 from pipelines.commands.models import models
@@ -38,6 +39,7 @@ def main(config_dir_path: Path | None = None, **_: object) -> None:
     logs.setup("text")
 
 
+main.add_command(alert_command)
 main.add_command(check_command)
 main.add_command(demo)
 main.add_command(models)

@@ -19,6 +19,8 @@ import duckdb
 import numpy as np
 
 from pipelines import charts
+from pipelines.alerts.report import html_table as incidents_table
+from pipelines.alerts.report import open_incidents
 from pipelines.report import SEVERITY, age, load_health, percent, seconds_text
 from pipelines.warehouse import connect
 
@@ -53,6 +55,7 @@ class PageData:
     daily: dict[str, list[tuple[date, int, int]]] = field(default_factory=dict)
     runs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # kind -> vendor -> values
     errors: list[dict] = field(default_factory=list)
+    incidents: list[dict] = field(default_factory=list)  # open alert incidents (syncscope alert)
 
     @property
     def vendors(self) -> list[str]:
@@ -113,6 +116,7 @@ def load_page(db: Path) -> PageData:
             }
         data.errors = _rows(con, ERRORS_SQL)
     data.health = load_health(db)
+    data.incidents = open_incidents(db)
     return data
 
 
@@ -198,6 +202,14 @@ COLUMNS = ("health", "vendor", "sync", "ok 7d", "ok 30d", "runs 7d", "last succe
 CELL_CLASSES = ("", "vendor", "name", *["num"] * 7)
 
 
+def _incidents(data: PageData) -> str:
+    """Open alert incidents (schema alerts), only when `syncscope alert` has any."""
+    if not data.incidents:
+        return ""
+    sub = "breaches <code>syncscope alert</code> notified and has not seen recover; worst rule first"
+    return _section("Open incidents", sub, incidents_table(data.incidents))
+
+
 def _worst(data: PageData, limit: int | None) -> str:
     """The terminal report's table, same order and columns, with each sync's id under its name."""
     rows = []
@@ -263,6 +275,7 @@ def render_page(data: PageData, limit: int | None = 50) -> str:
         window = f"runs finished in the last {WINDOW_DAYS} days"
         body = "".join((
             _summary(data),
+            _incidents(data),
             _section("Success rate per day", f"succeeded ÷ (succeeded + failed) of the {window}, "
                      f"per UTC day{e(threshold)}; hover a dot for its counts", _rate_charts(data)),
             _section("Run duration", f"{window}, log-scaled bins shared by the vendors; dashed: the median",

@@ -8,7 +8,8 @@ failed; 5 another run holds the warehouse; 6 loads went fine but the models fail
 7 loads and models went fine but publishing the marts for BI tools failed; 8 the models built
 but a data test failed or could not run, so nothing was published; 9 the run's deadline
 (`--timeout`) passed; 10 another process (a reader, a BI tool) kept the warehouse file open longer
-than `warehouse.busy_timeout_seconds`.
+than `warehouse.busy_timeout_seconds`; 11 (`--alert`) all of that went fine but an alert
+destination failed (2 when the alert settings are wrong).
 
 The data tests (generated key tests and sql/tests/, pipelines/data_tests.py) gate publishing: when
 one fails or cannot run, BI tools keep the previous published version untouched, and the run
@@ -22,6 +23,7 @@ alerts on a BI copy going stale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +53,8 @@ class RunOutcome:
     publication: Publication | None = None
     publish_error: str = ""
     current: str = ""  # the vendor (or step) in progress, for the deadline's message
+    alert_exit: int = 0  # `run --alert`: 0, 2 (alert settings) or 11 (a destination failed)
+    alert_message: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -67,7 +71,7 @@ class RunOutcome:
             return EXIT_MODELS
         if self.failed_tests:
             return EXIT_DATA_TESTS
-        return EXIT_PUBLISH if self.publish_error else EXIT_OK
+        return EXIT_PUBLISH if self.publish_error else self.alert_exit
 
 
 def run_all(
@@ -80,13 +84,16 @@ def run_all(
     publish_dir: Path | None = None,
     deadline: Deadline | None = None,
     outcome: RunOutcome | None = None,
+    alert: Callable[[], tuple[int, str]] | None = None,
 ) -> RunOutcome:
     """Load `vendors` one after another (one failing never stops the others), build, publish.
 
     `publish_dir` defaults to `<db stem>_published/` beside the warehouse. Raises LockHeld when
     another run holds the warehouse, WarehouseHeld when another process keeps the file open,
     WarehousePathError when `db` cannot be a warehouse. A vendor not started by `deadline` is
-    not started (the models are not built either: the run exits 9).
+    not started (the models are not built either: the run exits 9). `alert`
+    (pipelines/commands/alert.py) runs last, still under the lock, only when the models built
+    and their data tests passed.
     """
     outcome = outcome or RunOutcome()
     check_path(db)
@@ -129,4 +136,8 @@ def run_all(
             except Exception as exc:  # any failure here must leave the committed load alone
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 outcome.publish_error = f"{first}; BI tools keep the previous version"
+        if alert is not None and not outcome.failed_tests:
+            outcome.alert_exit, outcome.alert_message = alert()
+        elif alert is not None:
+            outcome.alert_message = "skipped: a data test failed, so the marts are not trusted"
     return outcome

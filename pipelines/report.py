@@ -26,6 +26,18 @@ class WarehouseUnreadable(Exception):
     """The marts cannot be read (held by a writer, or never built); the message is one line."""
 
 
+def open_incidents(db: Path) -> list[dict]:
+    from pipelines.alerts.report import open_incidents as read  # alerts import this module
+
+    return read(db)
+
+
+def incident_lines(incidents: list[dict], limit: int | None) -> list[str]:
+    from pipelines.alerts.report import lines
+
+    return lines(incidents, limit)
+
+
 def load_health(db: Path) -> list[dict]:
     """Every sync's health, worst first; WarehouseUnreadable when the marts cannot be read.
 
@@ -110,3 +122,8 @@ def render(db: Path, console: Console, limit: int | None = None) -> None:
     console.print(table)
     if limit is not None and len(rows) > limit:
         console.print(f"… and {len(rows) - limit} more (syncscope report --all)")
+    incidents = open_incidents(db)
+    if incidents:
+        console.print(
+            "\n".join(incident_lines(incidents, limit)), markup=False, highlight=False, soft_wrap=True
+        )

@@ -11,8 +11,13 @@ Connections (Admin > Connections, or AIRFLOW_CONN_* / a secrets backend), one pe
                         extra = {"base_url": "https://api.timbal.ai", "org_id": "org_..."}
   syncscope_paragon     password = JSON list of user tokens '["t1","t2"]',
                         extra = {"base_url": "https://sync.useparagon.com"}
+  syncscope_slack       password = Slack incoming webhook URL       (for `--alert`)
+  syncscope_pagerduty   password = PagerDuty Events API v2 routing key (for `--alert`)
 Connection passwords are masked by Airflow in logs and rendered templates. Remove the `env`
-entries of a vendor you do not use (a missing Connection fails the template, not the vendor).
+entries of a vendor or alert destination you do not use (a missing Connection fails the
+template, not the vendor). `--alert` notifies the destinations configured of syncs entering or
+leaving a breach (README "Alerts"); exit 11 (a destination failed) fails the task, and the retry
+sends only what was missed.
 
 The warehouse is a local DuckDB file: run this task where that disk is (LocalExecutor, or a
 Celery queue / Kubernetes volume served by one worker: set `queue=` below accordingly).
@@ -45,7 +50,7 @@ with DAG(
 ) as dag:
     BashOperator(
         task_id="syncscope_run",
-        bash_command=f"{SYNCSCOPE_HOME}/.venv/bin/syncscope run --db {DB} --timeout 2400 --log-format json",
+        bash_command=f"{SYNCSCOPE_HOME}/.venv/bin/syncscope run --db {DB} --timeout 2400 --alert --log-format json",
         cwd=SYNCSCOPE_HOME,
         env={
             "SOURCES__AI_SQUARED__BASE_URL": "{{ conn.syncscope_ai_squared.extra_dejson.base_url }}",
@@ -56,6 +61,8 @@ with DAG(
             "SOURCES__TIMBAL__ORG_ID": "{{ conn.syncscope_timbal.extra_dejson.org_id }}",
             "SOURCES__PARAGON__BASE_URL": "{{ conn.syncscope_paragon.extra_dejson.base_url }}",
             "SOURCES__PARAGON__USER_TOKENS": "{{ conn.syncscope_paragon.password }}",
+            "ALERTS__SLACK__WEBHOOK_URL": "{{ conn.syncscope_slack.password }}",
+            "ALERTS__PAGERDUTY__ROUTING_KEY": "{{ conn.syncscope_pagerduty.password }}",
             "RUNTIME__DLTHUB_TELEMETRY": "false",
         },
         append_env=True,  # keep PATH, HOME and the worker's own variables

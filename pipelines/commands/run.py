@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pipelines import logs
+from pipelines.commands.alert import alert_step
 from pipelines.commands.options import db_option
 from pipelines.deadline import DEFAULT_TIMEOUT_S, EXIT_DEADLINE, Deadline, watchdog
 from pipelines.jobs import EXIT_CONFIG, EXIT_HELD, EXIT_LOCKED, RunOutcome, run_all
@@ -26,6 +27,7 @@ def execute(
     publish: bool = True,
     publish_dir: Path | None = None,
     timeout_s: float | None = None,
+    alert: bool = False,
 ) -> RunOutcome:
     """Run with progress for the audience at hand; exits the process when the run cannot go on
     (5 locked by another run, 10 file held by another process, 2 bad --db, 9 deadline)."""
@@ -48,6 +50,7 @@ def execute(
             run_all(
                 db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done,
                 publish=publish, publish_dir=publish_dir, deadline=deadline, outcome=outcome,
+                alert=alert_step(db) if alert else None,
             )  # fmt: skip
     except LockHeld as exc:
         _stop(reporter, str(exc), EXIT_LOCKED)
@@ -84,6 +87,8 @@ def execute(
             "publish", f"{len(p.rows)} marts, {sum(p.rows.values()):,} rows in {p.seconds:.2f}s: {p.bi_file}",
             seconds=p.seconds, version=p.version, bi_file=str(p.bi_file),
         )  # fmt: skip
+    if outcome.alert_message:
+        reporter.step("alert", outcome.alert_message, ok=outcome.alert_exit == 0)
     reporter.finish(outcome.results, outcome.exit_code)
     return outcome
 
@@ -108,9 +113,10 @@ def _stop(reporter: object, message: str, code: int) -> None:
 @click.option("--timeout", "timeout_s", type=click.FloatRange(0, min_open=True), default=DEFAULT_TIMEOUT_S,
               show_default=True, metavar="SECONDS",
               help="Stop the run (exit 9) when it takes longer; the lock is released.")  # fmt: skip
+@click.option("--alert", is_flag=True, help="Then send alerts ([alerts] settings), when the data tests pass.")
 def run(
     vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: str, publish_dir: Path | None,
-    no_publish: bool, timeout_s: float,
+    no_publish: bool, timeout_s: float, alert: bool,
 ) -> None:  # fmt: skip
     """Load sync telemetry from every configured vendor, build the models, publish them for BI tools.
 
@@ -128,6 +134,7 @@ def run(
                   published, BI tools keep the previous version.
                 9 the run took longer than --timeout; 10 another process (a reader,
                 a BI tool) kept the warehouse file open too long.
+                11 (--alert) all went well but an alert destination failed.
 
     \b
     Examples:
@@ -136,6 +143,13 @@ def run(
       syncscope run --log-format json >> /var/log/syncscope.jsonl
     """
     outcome = execute(
-        db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir, timeout_s
+        db,
+        list(vendors or VENDORS),
+        degraded_below,
+        log_format,
+        not no_publish,
+        publish_dir,
+        timeout_s,
+        alert=alert,
     )
     sys.exit(outcome.exit_code)
