@@ -50,7 +50,9 @@ with DAG(
 ) as dag:
     BashOperator(
         task_id="syncscope_run",
-        bash_command=f"{SYNCSCOPE_HOME}/.venv/bin/syncscope run --db {DB} --timeout 2400 --alert --log-format json",
+        bash_command=(
+            f"{SYNCSCOPE_HOME}/.venv/bin/syncscope run --db {DB} --timeout 2400 --alert --log-format json"
+        ),
         cwd=SYNCSCOPE_HOME,
         env={
             "SOURCES__AI_SQUARED__BASE_URL": "{{ conn.syncscope_ai_squared.extra_dejson.base_url }}",
