@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pipelines.commands.check import check_command
+from pipelines.commands.deliver import deliver_command
 from pipelines.commands.demo import demo
 from pipelines.commands.models import models
 from pipelines.commands.report import report
@@ -26,6 +27,7 @@ def main() -> None:
 
 
 main.add_command(check_command)
+main.add_command(deliver_command)
 main.add_command(demo)
 main.add_command(models)
 main.add_command(report)

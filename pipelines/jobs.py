@@ -5,7 +5,8 @@ Exit codes (documented in the README, relied on by schedulers):
 vendor is configured at all;
 3 every vendor tried failed (unreachable or refused credentials); 4 some vendors loaded, some
 failed; 5 another run holds the warehouse; 6 loads went fine but the models failed to build;
-7 loads and models went fine but publishing the marts for BI tools failed.
+7 loads and models went fine but publishing the marts for BI tools failed; 12 delivering the
+marts to the team's warehouse failed (pipelines/deliver/), everything local went fine.
 
 Publishing (pipelines/publish.py) follows every successful build, still under the lock. Its
 failure never undoes the load: the data is in the warehouse, BI tools keep the previous published
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from pipelines.deliver import DeliverSettings, Delivery, deliver
 from pipelines.lock import warehouse_lock
 from pipelines.models import DEGRADED_BELOW, BuildResult, DataTest, ModelError, build, run_tests
 from pipelines.publish import Publication, publish_marts
@@ -26,6 +28,7 @@ from pipelines.runner import VendorResult, run_vendor
 
 EXIT_OK, EXIT_CONFIG, EXIT_VENDORS_FAILED, EXIT_PARTIAL, EXIT_LOCKED, EXIT_MODELS = 0, 2, 3, 4, 5, 6
 EXIT_PUBLISH = 7
+EXIT_DELIVER = 12
 
 
 @dataclass
@@ -36,6 +39,8 @@ class RunOutcome:
     failed_tests: list[DataTest] = field(default_factory=list)
     publication: Publication | None = None
     publish_error: str = ""
+    delivery: Delivery | None = None
+    delivery_error: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -48,7 +53,9 @@ class RunOutcome:
             return EXIT_CONFIG  # nothing configured: a scheduler whose secrets vanished must notice
         if self.model_error:
             return EXIT_MODELS
-        return EXIT_PUBLISH if self.publish_error else EXIT_OK
+        if self.publish_error:
+            return EXIT_PUBLISH
+        return EXIT_DELIVER if self.delivery_error else EXIT_OK
 
 
 def run_all(
@@ -59,6 +66,7 @@ def run_all(
     on_result: object = None,
     publish: bool = True,
     publish_dir: Path | None = None,
+    delivery: DeliverSettings | None = None,
 ) -> RunOutcome:
     """Load `vendors` one after another (one failing never stops the others), build, publish.
 
@@ -84,4 +92,9 @@ def run_all(
             except Exception as exc:  # any failure here must leave the committed load alone
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 outcome.publish_error = f"{first}; BI tools keep the previous version"
+        if delivery and not outcome.failed_tests:  # only marts whose data tests passed leave the machine
+            try:
+                outcome.delivery = deliver(db, delivery)
+            except Exception as exc:  # the local load and the BI copy stay; the next run delivers
+                outcome.delivery_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return outcome

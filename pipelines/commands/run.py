@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from pipelines.commands.deliver import delivery_settings
 from pipelines.commands.options import db_option
+from pipelines.deliver import DeliverSettings
 from pipelines.jobs import EXIT_LOCKED, RunOutcome, run_all
 from pipelines.lock import LockHeld
 from pipelines.models import DEGRADED_BELOW
@@ -22,6 +24,7 @@ def execute(
     log_format: str = "text",
     publish: bool = True,
     publish_dir: Path | None = None,
+    delivery: DeliverSettings | None = None,
 ) -> RunOutcome:
     """Run with progress for the audience at hand; exits the process when the warehouse is locked."""
     reporter = reporter_for(log_format)
@@ -29,7 +32,7 @@ def execute(
     try:
         outcome = run_all(
             db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done,
-            publish=publish, publish_dir=publish_dir,
+            publish=publish, publish_dir=publish_dir, delivery=delivery,
         )  # fmt: skip
     except LockHeld as exc:
         reporter.abort()
@@ -53,6 +56,15 @@ def execute(
             "publish", f"{len(p.rows)} marts, {sum(p.rows.values()):,} rows in {p.seconds:.2f}s: {p.bi_file}",
             seconds=p.seconds, version=p.version, bi_file=str(p.bi_file),
         )  # fmt: skip
+    if outcome.delivery_error:
+        reporter.step("deliver", f"failed: {outcome.delivery_error}", ok=False)
+    elif outcome.delivery:
+        d = outcome.delivery
+        sent = f"{sum(d.sent.values()):,} rows sent in {d.seconds:.2f}s"
+        reporter.step(
+            "deliver", f"{d.destination} {d.dataset}: {d.version}, {sent}",
+            seconds=d.seconds, version=d.version, sent=d.sent, full=d.full,
+        )  # fmt: skip
     reporter.finish(outcome.results, outcome.exit_code)
     return outcome
 
@@ -69,9 +81,11 @@ def execute(
               help="Where BI tools read the marts (Parquet + syncscope_bi.duckdb). "
                    "Default: <db stem>_published/ beside --db.")  # fmt: skip
 @click.option("--no-publish", is_flag=True, help="Build the marts without publishing them for BI tools.")
+@click.option("--deliver", "deliver_marts", is_flag=True,
+              help="Then deliver the marts to the [deliver] destination (README: Delivery).")  # fmt: skip
 def run(
     vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: str, publish_dir: Path | None,
-    no_publish: bool,
+    no_publish: bool, deliver_marts: bool,
 ) -> None:  # fmt: skip
     """Load sync telemetry from every configured vendor, build the models, publish them for BI tools.
 
@@ -84,7 +98,8 @@ def run(
     Exit codes: 0 ok; 2 a setting is wrong; 3 every vendor failed (unreachable/auth);
                 4 some vendors failed, others loaded; 5 another run holds the database;
                 6 loaded, but the models failed to build;
-                7 loaded and built, but publishing for BI tools failed.
+                7 loaded and built, but publishing for BI tools failed;
+                12 all went fine locally, but delivering to the team's warehouse failed.
 
     \b
     Examples:
@@ -92,5 +107,8 @@ def run(
       syncscope run --vendor ai_squared --db /data/syncscope.duckdb
       syncscope run --log-format json >> /var/log/syncscope.jsonl
     """
-    outcome = execute(db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir)
+    delivery = delivery_settings("run") if deliver_marts else None  # checked before any load
+    outcome = execute(
+        db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir, delivery
+    )  # fmt: skip
     sys.exit(outcome.exit_code)

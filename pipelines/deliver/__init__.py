@@ -23,7 +23,12 @@ import pyarrow as pa
 
 from pipelines.deliver import changes, swap
 from pipelines.deliver.raw import raw_tables
-from pipelines.deliver.settings import DeliverConfigError, DeliverSettings, check_driver, resolve_configuration
+from pipelines.deliver.settings import (
+    DeliverConfigError,
+    DeliverSettings,
+    check_driver,
+    resolve_configuration,
+)
 
 __all__ = ["DeliverConfigError", "DeliverSettings", "Delivery", "DeliveryError", "deliver"]
 
@@ -38,7 +43,14 @@ DELIVERY_SCHEMA = pa.schema(
     ]
 )
 VERSION_FORMAT = "v%Y%m%dT%H%M%S%fZ"
-SECRET_FIELDS = ("password", "private_key", "private_key_passphrase", "access_token", "client_secret", "token")
+SECRET_FIELDS = (
+    "password",
+    "private_key",
+    "private_key_passphrase",
+    "access_token",
+    "client_secret",
+    "token",
+)
 
 
 class DeliveryError(Exception):
@@ -56,12 +68,11 @@ class Delivery:
     seconds: float = 0.0
 
 
-def deliver(db: Path, settings: DeliverSettings, before_commit: object = None) -> Delivery:
+def deliver(db: Path, settings: DeliverSettings) -> Delivery:
     """Copy the marts (and raw tables when asked) of `db` to the configured destination.
 
     Call it with no other writer on the warehouse (`run_all` holds the lock). Raises
     DeliverConfigError (a setting: exit 2) or DeliveryError (the destination: exit 12).
-    `before_commit` is called inside the final transaction (tests use it to kill a delivery there).
     """
     started = time.perf_counter()
     config = resolve_configuration(settings)
@@ -81,13 +92,19 @@ def deliver(db: Path, settings: DeliverSettings, before_commit: object = None) -
             marts = _read_marts(con)
             found = changes.compute(con, sent_state, full)
             raw = raw_tables(con) if "raw" in settings.what else {}
-            as_of = con.execute("select max(as_of) from marts.as_of").fetchall()[0][0] if "as_of" in marts else None
+            as_of = (
+                con.execute("select max(as_of) from marts.as_of").fetchall()[0][0]
+                if "as_of" in marts
+                else None
+            )
             prepared = changes.prepare_state(con, state_dir, version)
             con.execute("commit").fetchall()
         runs_schema = found.changed.schema
         ddl = [dlt.resource(t.slice(0, 0), name=n, write_disposition="append") for n, t in marts.items()]
         ddl.append(dlt.resource(runs_schema.empty_table(), name="sync_runs", write_disposition="append"))
-        ddl.append(dlt.resource(DELIVERY_SCHEMA.empty_table(), name=swap.DELIVERY_TABLE, write_disposition="append"))
+        ddl.append(
+            dlt.resource(DELIVERY_SCHEMA.empty_table(), name=swap.DELIVERY_TABLE, write_disposition="append")
+        )
         data = [dlt.resource(t, name=n, write_disposition="replace") for n, t in marts.items()]
         data.append(dlt.resource(found.changed, name="changed_sync_runs", write_disposition="replace"))
         data.append(dlt.resource(found.deleted, name="deleted_sync_runs", write_disposition="replace"))
@@ -110,7 +127,7 @@ def deliver(db: Path, settings: DeliverSettings, before_commit: object = None) -
             delivery_row=(version, as_of, now, str(Path(os.path.abspath(db)))),
         )
         with live.sql_client() as client:
-            swap.apply(client, settings.load_dataset, plan, before_commit)  # type: ignore[arg-type]
+            swap.apply(client, settings.load_dataset, plan)
         changes.commit_state(state_dir, version, prepared)
     except (DeliverConfigError, KeyboardInterrupt):
         changes.discard(prepared)

@@ -78,8 +78,9 @@ def compute(con: duckdb.DuckDBPyConnection, sent: SentState, full: bool) -> Chan
         f"select {select} from _deliver_current c left join {previous} p using ({keys}) "
         "where p._row_hash is distinct from c._row_hash"
     ).to_arrow_table()
+    old_keys = ", ".join(f"p.{k}" for k in KEY)
     deleted = con.sql(
-        f"select {', '.join(f'p.{k}' for k in KEY)} from {previous} p anti join _deliver_current c using ({keys})"
+        f"select {old_keys} from {previous} p anti join _deliver_current c using ({keys})"
     ).to_arrow_table()
     return Changes(changed, deleted, False, total)
 

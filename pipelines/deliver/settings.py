@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException
-from dlt.common.destination.reference import Destination
 from dlt.common.destination.exceptions import DestinationException
+from dlt.common.destination.reference import Destination
 from dlt.common.exceptions import MissingDependencyException
 
 DEFAULT_DATASET = "syncscope"
@@ -46,7 +46,7 @@ def read_settings(destination: str | None = None) -> DeliverSettings:
     name = (destination or dlt.config.get("deliver.destination", str) or "").strip()
     if not name:
         raise DeliverConfigError(
-            "deliver.destination is not set: add [deliver] destination = \"postgres\" to .dlt/config.toml"
+            'deliver.destination is not set: add [deliver] destination = "postgres" to .dlt/config.toml'
         )
     dataset = (dlt.config.get("deliver.dataset", str) or DEFAULT_DATASET).strip()
     if not DATASET_NAME.match(dataset):

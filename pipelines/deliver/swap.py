@@ -15,7 +15,6 @@ tables keep their identity, so views and grants a team put on them survive every
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from dlt.destinations.sql_client import SqlClientBase
@@ -37,7 +36,7 @@ class Plan:
     delivery_row: tuple  # (version, as_of, delivered_at, warehouse) -> one row per table
 
 
-def apply(client: SqlClientBase, load_dataset: str, plan: Plan, before_commit: Callable[[], None] | None) -> None:
+def apply(client: SqlClientBase, load_dataset: str, plan: Plan) -> None:
     """Run the transaction; raise CountMismatch (after rollback) if any count is off."""
     q = client.capabilities.escape_identifier
     live = client.make_qualified_table_name
@@ -47,7 +46,10 @@ def apply(client: SqlClientBase, load_dataset: str, plan: Plan, before_commit: C
     statements: list[str] = []
     for mart, columns in plan.marts.items():
         cols = ", ".join(q(c) for c in columns)
-        statements += [f"DELETE FROM {live(mart)}", f"INSERT INTO {live(mart)} ({cols}) SELECT {cols} FROM {sources[mart]}"]
+        statements += [
+            f"DELETE FROM {live(mart)}",
+            f"INSERT INTO {live(mart)} ({cols}) SELECT {cols} FROM {sources[mart]}",
+        ]
     runs = live("sync_runs")
     cols = ", ".join(q(c) for c in plan.runs_columns)
     if plan.full:
@@ -55,15 +57,18 @@ def apply(client: SqlClientBase, load_dataset: str, plan: Plan, before_commit: C
     else:
         for source in ("deleted_sync_runs", "changed_sync_runs"):
             same = " AND ".join(f"s.{q(k)} = {runs}.{q(k)}" for k in plan.runs_key)
-            statements.append(f"DELETE FROM {runs} WHERE EXISTS (SELECT 1 FROM {sources[source]} s WHERE {same})")
+            statements.append(
+                f"DELETE FROM {runs} WHERE EXISTS (SELECT 1 FROM {sources[source]} s WHERE {same})"
+            )
     statements.append(f"INSERT INTO {runs} ({cols}) SELECT {cols} FROM {sources['changed_sync_runs']}")
     statements.append(f"DELETE FROM {live(DELIVERY_TABLE)}")
     version, as_of, delivered_at, warehouse = plan.delivery_row
+    columns = "version, as_of, delivered_at, table_name, row_count, warehouse"
     for table, rows in sorted(plan.expected.items()):
-        statements.append(
-            f"INSERT INTO {live(DELIVERY_TABLE)} (version, as_of, delivered_at, table_name, row_count, warehouse) "
-            f"VALUES ({_lit(version)}, {_ts(as_of)}, {_ts(delivered_at)}, {_lit(table)}, {rows}, {_lit(warehouse)})"
+        values = (
+            f"{_lit(version)}, {_ts(as_of)}, {_ts(delivered_at)}, {_lit(table)}, {rows}, {_lit(warehouse)}"
         )
+        statements.append(f"INSERT INTO {live(DELIVERY_TABLE)} ({columns}) VALUES ({values})")
     with client.begin_transaction():  # an exception inside rolls it all back
         for statement in statements:
             client.execute_sql(statement)
@@ -71,8 +76,6 @@ def apply(client: SqlClientBase, load_dataset: str, plan: Plan, before_commit: C
             found = client.execute_sql(f"SELECT COUNT(*) FROM {live(table)}")[0][0]
             if found != rows:
                 raise CountMismatch(f"{table}: {found} rows after the delivery, the warehouse has {rows}")
-        if before_commit:
-            before_commit()
 
 
 def delivered_version(client: SqlClientBase) -> str | None:
@@ -80,7 +83,9 @@ def delivered_version(client: SqlClientBase) -> str | None:
     if not client.has_dataset():
         return None
     try:
-        rows = client.execute_sql(f"SELECT MAX(version) FROM {client.make_qualified_table_name(DELIVERY_TABLE)}")
+        rows = client.execute_sql(
+            f"SELECT MAX(version) FROM {client.make_qualified_table_name(DELIVERY_TABLE)}"
+        )
     except Exception as exc:  # no delivery table yet: dlt raises its own undefined-relation error
         if "UndefinedRelation" in type(exc).__name__:
             return None
