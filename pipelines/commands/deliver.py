@@ -58,7 +58,7 @@ def deliver_command(db: Path, destination: str | None) -> None:
         click.echo(f"deliver: {exc}", err=True)
         sys.exit(EXIT_CONFIG)
     except DeliveryError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(f"deliver: failed: {exc}", err=True)
         sys.exit(EXIT_DELIVER)
     sent = sum(done.sent.values())
     click.echo(

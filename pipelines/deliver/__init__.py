@@ -175,4 +175,4 @@ def _one_line(settings: DeliverSettings, exc: BaseException, config: object) -> 
         value = getattr(credentials, name, None)
         if isinstance(value, str) and value:
             text = text.replace(value, "***")
-    return f"deliver to {settings.destination} (dataset {settings.dataset}) failed: {text}"
+    return f"{settings.destination} (dataset {settings.dataset}): {text}; the next run delivers again"

@@ -49,7 +49,9 @@ class PostgresServer:
         return self.root / "data"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(list(args), user=self.user, capture_output=True, text=True, check=check, timeout=120)
+        return subprocess.run(
+            list(args), user=self.user, capture_output=True, text=True, check=check, timeout=120
+        )
 
     def init(self) -> None:
         if os.geteuid() == 0:

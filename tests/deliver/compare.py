@@ -1,0 +1,72 @@
+"""Marts in the DuckDB warehouse against the delivered copy in PostgreSQL, row for row."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import duckdb
+import psycopg2
+
+
+def warehouse_marts(db: Path) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Every mart: its column names and rows."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        ]
+        out = {}
+        for name in names:
+            columns = [r[0] for r in con.execute(f"describe marts.{name}").fetchall()]
+            out[name] = (columns, con.execute(f"select * from marts.{name}").fetchall())
+    return out
+
+
+def pg_query(url: str, sql: str) -> list[tuple]:
+    with psycopg2.connect(url) as con, con.cursor() as cur:
+        cur.execute(sql)
+        rows = cur.fetchall()
+    con.close()
+    return rows
+
+
+def pg_columns(url: str, dataset: str, table: str) -> list[tuple[str, str]]:
+    return pg_query(
+        url,
+        "select column_name, data_type from information_schema.columns "
+        f"where table_schema = '{dataset}' and table_name = '{table}' order by ordinal_position",
+    )
+
+
+def _sort_key(row: tuple) -> tuple:
+    return tuple((v is None, round(v, 6) if isinstance(v, float) else v if v is not None else 0) for v in row)
+
+
+def same_rows(left: list[tuple], right: list[tuple]) -> str:
+    """'' when equal as multisets (floats to 1e-9, timestamps as instants), else what differs."""
+    if len(left) != len(right):
+        return f"{len(left)} rows against {len(right)}"
+    for a, b in zip(sorted(left, key=_sort_key), sorted(right, key=_sort_key), strict=True):
+        for x, y in zip(a, b, strict=True):
+            equal = (
+                math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+                if isinstance(x, float) and isinstance(y, float)
+                else x == y
+            )
+            if not equal:
+                return f"{a} against {b}"
+    return ""
+
+
+def differences(db: Path, url: str, dataset: str = "syncscope") -> dict[str, str]:
+    """Per mart what differs between the warehouse and the destination (empty: equal)."""
+    found = {}
+    for name, (columns, rows) in warehouse_marts(db).items():
+        cols = ", ".join(f'"{c}"' for c in columns)
+        delivered = pg_query(url, f'select {cols} from "{dataset}"."{name}"')
+        if diff := same_rows(rows, delivered):
+            found[name] = diff
+    return found
