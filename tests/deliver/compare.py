@@ -61,12 +61,21 @@ def same_rows(left: list[tuple], right: list[tuple]) -> str:
     return ""
 
 
+def duckdb_query(path: str, sql: str) -> list[tuple]:
+    with duckdb.connect(path, read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
 def differences(db: Path, url: str, dataset: str = "syncscope") -> dict[str, str]:
-    """Per mart what differs between the warehouse and the destination (empty: equal)."""
+    """Per mart what differs between the warehouse and the destination (empty: equal).
+
+    `url` is a PostgreSQL URL, or the path of a DuckDB destination file.
+    """
+    query = pg_query if url.startswith("postgresql://") else duckdb_query
     found = {}
     for name, (columns, rows) in warehouse_marts(db).items():
         cols = ", ".join(f'"{c}"' for c in columns)
-        delivered = pg_query(url, f'select {cols} from "{dataset}"."{name}"')
+        delivered = query(url, f'select {cols} from "{dataset}"."{name}"')
         if diff := same_rows(rows, delivered):
             found[name] = diff
     return found
