@@ -186,3 +186,32 @@ def test_wrong_deliver_settings_are_one_line_naming_the_key(
     with pytest.raises(DeliverConfigError) as raised:
         resolve_configuration(read_settings())
     assert str(raised.value) == message
+
+
+def test_the_readme_type_mapping_is_what_dlt_creates() -> None:
+    """README 'Type mapping' against dlt's own type mappers, destination by destination."""
+    from dlt.common.destination.reference import Destination
+
+    section = (ROOT / "README.md").read_text().split("### Type mapping", 1)[1].split("\n\n")
+    block = next(part for part in section if part.startswith("|"))
+    table = [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()]
+    header, rows = table[0], table[2:]
+    dlt_types = {
+        "VARCHAR": {"data_type": "text"},
+        "BIGINT": {"data_type": "bigint"},
+        "DOUBLE": {"data_type": "double"},
+        "BOOLEAN": {"data_type": "bool"},
+        "DATE": {"data_type": "date"},
+        "TIMESTAMP WITH TIME ZONE": {"data_type": "timestamp", "timezone": True},
+    }
+    columns = {
+        "PostgreSQL": "postgres", "Redshift": "redshift", "Snowflake": "snowflake", "BigQuery": "bigquery",
+        "Databricks": "databricks", "ClickHouse": "clickhouse", "MS SQL": "mssql",
+        "DuckDB / MotherDuck": "motherduck",
+    }  # fmt: skip
+    assert [r[0] for r in rows] == list(dlt_types)
+    for position, title in enumerate(header[1:], start=1):
+        mapper = Destination.from_reference(columns[title]).capabilities().get_type_mapper()
+        for row in rows:
+            column = {"name": "c", "nullable": True, **dlt_types[row[0]]}
+            assert mapper.to_destination_type(column, {"name": "t"}) == row[position], (title, row[0])
