@@ -1,11 +1,11 @@
 """Deliver the finished marts from the DuckDB warehouse to the team's warehouse (any dlt destination).
 
 Computing stays local; this copies the result. Steps, all after the models and data tests passed:
-1. read every mart from one DuckDB snapshot as Arrow, and the `sync_runs` rows changed since the
-   last delivery (pipelines/deliver/changes.py);
-2. a dlt pipeline creates or evolves the live tables in `<dataset>` (zero rows: DDL only), and a
-   second one loads the data into `<dataset>_load`, where readers never look;
-3. one transaction puts it in force (pipelines/deliver/swap.py) and rewrites `<dataset>.delivery`;
+1. read every mart (and raw table when asked) from one DuckDB snapshot as Arrow, the big tables
+   as their rows changed since the last delivery (pipelines/deliver/snapshot.py, changes.py);
+2. dlt creates or evolves the live tables in `<dataset>` (and `<dataset>_raw_<vendor>`) from zero
+   rows, then loads the data into `<dataset>_load`, where readers never look;
+3. one transaction puts it in force and rewrites `<dataset>.delivery` (pipelines/deliver/swap.py);
 4. only then the local record of what was sent moves on, so a failed delivery is resent next run.
 """
 
@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dlt
-import duckdb
 import pyarrow as pa
 
-from pipelines.deliver import changes, swap
-from pipelines.deliver.raw import raw_tables
+from pipelines.deliver import changes, snapshot, swap
 from pipelines.deliver.settings import (
     DeliverConfigError,
     DeliverSettings,
@@ -63,7 +62,7 @@ class Delivery:
     dataset: str
     version: str
     rows: dict[str, int]  # table -> rows it holds in the destination now
-    sent: dict[str, int] = field(default_factory=dict)  # table -> rows dlt loaded (its load info)
+    sent: dict[str, int] = field(default_factory=dict)  # load table -> rows dlt loaded (its load info)
     full: bool = False  # sync_runs sent whole (first delivery, or the destination was reset)
     seconds: float = 0.0
 
@@ -78,8 +77,9 @@ def deliver(db: Path, settings: DeliverSettings) -> Delivery:
     config = resolve_configuration(settings)
     check_driver(settings)
     state_dir = changes.state_directory(db, settings.destination, settings.dataset)
-    live, staged = _pipelines(settings, state_dir.parent / "pipelines")
-    prepared: Path | None = None
+    pipelines_dir = state_dir.parent / "pipelines"
+    live, staged = _pipelines(settings, pipelines_dir)
+    read: snapshot.Snapshot | None = None
     try:
         with live.sql_client() as client:
             in_destination = swap.delivered_version(client)
@@ -87,81 +87,56 @@ def deliver(db: Path, settings: DeliverSettings) -> Delivery:
         full = in_destination is None or in_destination != sent_state.version
         now = datetime.now(UTC)
         version = now.strftime(VERSION_FORMAT)
-        with duckdb.connect(str(db), read_only=True) as con:
-            con.execute("begin transaction").fetchall()
-            marts = _read_marts(con)
-            found = changes.compute(con, sent_state, full)
-            raw = raw_tables(con) if "raw" in settings.what else {}
-            as_of = (
-                con.execute("select max(as_of) from marts.as_of").fetchall()[0][0]
-                if "as_of" in marts
-                else None
-            )
-            prepared = changes.prepare_state(con, state_dir, version)
-            con.execute("commit").fetchall()
-        runs_schema = found.changed.schema
-        ddl = [dlt.resource(t.slice(0, 0), name=n, write_disposition="append") for n, t in marts.items()]
-        ddl.append(dlt.resource(runs_schema.empty_table(), name="sync_runs", write_disposition="append"))
-        ddl.append(
-            dlt.resource(DELIVERY_SCHEMA.empty_table(), name=swap.DELIVERY_TABLE, write_disposition="append")
-        )
-        data = [dlt.resource(t, name=n, write_disposition="replace") for n, t in marts.items()]
-        data.append(dlt.resource(found.changed, name="changed_sync_runs", write_disposition="replace"))
-        data.append(dlt.resource(found.deleted, name="deleted_sync_runs", write_disposition="replace"))
+        read = snapshot.read(db, settings, sent_state, full, state_dir, version)
         file_format = "csv" if settings.destination == "postgres" else None
-        for pipeline in (live, staged):
-            if pipeline.has_pending_data:  # a killed delivery's package would reload an old snapshot
-                pipeline.abort_packages()
-        live.run(ddl, loader_file_format=file_format)
-        if raw:
-            live.run(list(raw.values()), loader_file_format=file_format)
-        staged.run(data, loader_file_format=file_format)
+        ddl: dict[str, list] = defaultdict(list)
+        for item in read.items:
+            ddl[item.target.dataset].append(_resource(item.ddl.empty_table(), item.target.table, "append"))
+        ddl[settings.dataset].append(_resource(DELIVERY_SCHEMA.empty_table(), swap.DELIVERY_TABLE, "append"))
+        data = [_resource(t, name, "replace") for item in read.items for name, t in item.loads.items()]
+        for dataset, resources in ddl.items():
+            pipeline = live if dataset == settings.dataset else _pipeline(settings, dataset, pipelines_dir)
+            _run(pipeline, resources, file_format)
+        _run(staged, data, file_format)
         sent = dict(staged.last_trace.last_normalize_info.row_counts)
-        expected = {name: t.num_rows for name, t in marts.items()} | {"sync_runs": found.total}
-        plan = swap.Plan(
-            marts={name: t.column_names for name, t in marts.items()},
-            runs_columns=runs_schema.names,
-            runs_key=changes.KEY,
-            full=found.full,
-            expected=expected,
-            delivery_row=(version, as_of, now, str(Path(os.path.abspath(db)))),
-        )
+        stamp = swap.Stamp(version, read.as_of, now, str(Path(os.path.abspath(db))))
         with live.sql_client() as client:
-            swap.apply(client, settings.load_dataset, plan)
-        changes.commit_state(state_dir, version, prepared)
+            swap.apply(client, settings.load_dataset, [item.target for item in read.items], stamp)
+        changes.commit_state(state_dir, version, read.prepared)
     except (DeliverConfigError, KeyboardInterrupt):
-        changes.discard(prepared)
+        changes.discard(read.prepared if read else {})
         raise
     except Exception as exc:
-        changes.discard(prepared)
+        changes.discard(read.prepared if read else {})
         raise DeliveryError(_one_line(settings, exc, config)) from exc
-    return Delivery(
-        settings.destination, settings.dataset, version, expected, sent, found.full,
-        round(time.perf_counter() - started, 3),
-    )  # fmt: skip
+    rows = {item.target.label: item.target.rows for item in read.items}
+    seconds = round(time.perf_counter() - started, 3)
+    return Delivery(settings.destination, settings.dataset, version, rows, sent, read.full, seconds)
+
+
+def _resource(table: pa.Table, name: str, disposition: str) -> object:
+    return dlt.resource(table, name=name, write_disposition=disposition)
+
+
+def _run(pipeline: dlt.Pipeline, resources: list, file_format: str | None) -> None:
+    if pipeline.has_pending_data:  # a killed delivery's package would load an old snapshot
+        pipeline.abort_packages()
+    pipeline.run(resources, loader_file_format=file_format)
+
+
+def _pipeline(settings: DeliverSettings, dataset: str, pipelines_dir: Path) -> dlt.Pipeline:
+    name = f"syncscope_deliver_{settings.destination}_{dataset}"
+    return dlt.pipeline(
+        name, destination=settings.destination, dataset_name=dataset, pipelines_dir=str(pipelines_dir)
+    )
 
 
 def _pipelines(settings: DeliverSettings, pipelines_dir: Path) -> tuple[dlt.Pipeline, dlt.Pipeline]:
-    """The live dataset's pipeline (DDL, raw merges, the final transaction) and the load dataset's."""
-    name = f"syncscope_deliver_{settings.destination}_{settings.dataset}"
-    common = {"destination": settings.destination, "pipelines_dir": str(pipelines_dir)}
-    live = dlt.pipeline(name, dataset_name=settings.dataset, **common)
-    staged = dlt.pipeline(f"{name}_load", dataset_name=settings.load_dataset, **common)
-    return live, staged
-
-
-def _read_marts(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-    """Every mart but sync_runs (sent by its changes), whole, from the caller's snapshot."""
-    names = [
-        r[0]
-        for r in con.execute(
-            "select distinct table_name from duckdb_columns() where database_name = current_database() "
-            "and schema_name = 'marts' order by 1"
-        ).fetchall()
-    ]
-    if changes.TABLE not in names:
-        raise DeliverConfigError("the warehouse has no marts.sync_runs to deliver: build the models first")
-    return {n: con.sql(f'select * from marts."{n}"').to_arrow_table() for n in names if n != changes.TABLE}
+    """The live dataset's pipeline (DDL and the final transaction) and the load dataset's."""
+    return (
+        _pipeline(settings, settings.dataset, pipelines_dir),
+        _pipeline(settings, settings.load_dataset, pipelines_dir),
+    )
 
 
 def _one_line(settings: DeliverSettings, exc: BaseException, config: object) -> str:

@@ -1,35 +1,45 @@
-"""Which `sync_runs` rows changed since the last delivery: a content hash per row, kept locally.
+"""Which rows of a big table changed since the last delivery: a content hash per row, kept locally.
 
 The destination holds millions of runs, of which a run changes a few (new runs, running ones
-finishing). Each delivery remembers `(vendor, sync_id, run_id, row hash)` of what it delivered in
-a Parquet file beside the warehouse; the next one sends only rows whose hash differs or whose key
-is new, and the keys that vanished. The file is replaced only after the destination committed, so
-a failed or killed delivery leaves the previous state and its rows go out with the next run.
-The state is tied to the version it describes: when the destination's `delivery` table names
-another version (a reset destination, a lost commit), the next delivery sends everything.
+finishing). Each delivery remembers `(key..., row hash)` of every row it delivered of every
+tracked table (`marts.sync_runs`, and the raw tables when they are delivered) in Parquet files
+beside the warehouse; the next one sends only rows whose hash differs or whose key is new, and the
+keys that vanished. The record is replaced only after the destination committed, so a failed or
+killed delivery leaves the previous one and its rows go out with the next run. It is tied to the
+version it describes: when the destination's `delivery` table names another version (a reset
+destination, a lost commit), the next delivery sends everything.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-KEY = ("vendor", "sync_id", "run_id")
-TABLE = "sync_runs"
 STATE_FILE = "state.json"
+# Columns of the warehouse's own load bookkeeping: they change when dlt rewrites a row, not its content.
+BOOKKEEPING = ("_dlt_load_id", "_dlt_id")
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A table sent by its changes: `source` in the warehouse, `name` in the delivery record."""
+
+    name: str  # e.g. sync_runs, raw_ai_squared_sync_runs (unique; names its state and load tables)
+    source: str  # schema.table in the warehouse
+    key: tuple[str, ...]
 
 
 @dataclass
 class SentState:
-    """What the last committed delivery sent: its version and the hash file of its rows."""
+    """What the last committed delivery sent: its version and the hash file of each tracked table."""
 
-    version: str | None
-    hashes: Path | None
+    version: str | None = None
+    hashes: dict[str, Path] = field(default_factory=dict)
 
 
 def state_directory(db: Path, destination: str, dataset: str) -> Path:
@@ -42,74 +52,85 @@ def read_state(directory: Path) -> SentState:
     try:
         saved = json.loads((directory / STATE_FILE).read_text())
     except (FileNotFoundError, ValueError):
-        return SentState(None, None)
-    hashes = directory / saved["hashes"]
-    return SentState(saved["version"], hashes) if hashes.exists() else SentState(None, None)
+        return SentState()
+    hashes = {name: directory / file for name, file in saved.get("hashes", {}).items()}
+    if not all(path.exists() for path in hashes.values()):
+        return SentState()
+    return SentState(saved.get("version"), hashes)
 
 
-def hashed_rows_sql(columns: list[str]) -> str:
-    """Every sync_runs row with `_row_hash` over all its columns (nulls told apart from values)."""
-    cols = ", ".join(_ident(c) for c in columns)
-    nulls = ", ".join(f"{_ident(c)} is null" for c in columns)
-    return f"select *, hash({cols}, [{nulls}]) as _row_hash from marts.{TABLE}"
+def columns_of(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    return [r[0] for r in con.execute(f"describe {source}").fetchall() if r[0] not in BOOKKEEPING]
 
 
 @dataclass
 class Changes:
-    changed: pa.Table  # rows to upsert, the mart's columns only
+    changed: pa.Table  # rows to upsert, the delivered columns only
     deleted: pa.Table  # keys to delete
     full: bool  # True: everything is sent and the destination table is replaced
-    total: int  # rows in the mart
+    total: int  # rows in the warehouse table
 
 
-def compute(con: duckdb.DuckDBPyConnection, sent: SentState, full: bool) -> Changes:
-    """Rows changed since `sent` (all of them when `full`), inside the caller's read transaction."""
-    columns = [r[0] for r in con.execute(f"describe marts.{TABLE}").fetchall()]
-    con.execute(f"create or replace temp table _deliver_current as {hashed_rows_sql(columns)}").fetchall()
+def compute(con: duckdb.DuckDBPyConnection, table: Tracked, previous: Path | None) -> Changes:
+    """Rows changed since `previous` (all when None), inside the caller's read transaction.
+
+    Leaves the current hashes in a temp table for `prepare_state`.
+    """
+    columns = columns_of(con, table.source)
+    current = _temp(table)
+    cols = ", ".join(_ident(c) for c in columns)
+    nulls = ", ".join(f"{_ident(c)} is null" for c in columns)  # a null and a value never hash alike
+    con.execute(
+        f"create or replace temp table {current} as "
+        f"select {cols}, hash({cols}, [{nulls}]) as _row_hash from {table.source}"
+    ).fetchall()
     select = ", ".join(f"c.{_ident(c)}" for c in columns)
-    keys = ", ".join(KEY)
-    total = con.execute("select count(*) from _deliver_current").fetchall()[0][0]
-    if full or sent.hashes is None:
-        changed = con.sql(f"select {select} from _deliver_current c").to_arrow_table()
-        deleted = con.sql(f"select {keys} from _deliver_current where false").to_arrow_table()
+    keys = ", ".join(_ident(k) for k in table.key)
+    total = con.execute(f"select count(*) from {current}").fetchall()[0][0]
+    if previous is None:
+        changed = con.sql(f"select {select} from {current} c").to_arrow_table()
+        deleted = con.sql(f"select {keys} from {current} where false").to_arrow_table()
         return Changes(changed, deleted, True, total)
-    previous = f"read_parquet({_literal(str(sent.hashes))})"
+    old = f"read_parquet({_literal(str(previous))})"
     changed = con.sql(
-        f"select {select} from _deliver_current c left join {previous} p using ({keys}) "
+        f"select {select} from {current} c left join {old} p using ({keys}) "
         "where p._row_hash is distinct from c._row_hash"
     ).to_arrow_table()
-    old_keys = ", ".join(f"p.{k}" for k in KEY)
-    deleted = con.sql(
-        f"select {old_keys} from {previous} p anti join _deliver_current c using ({keys})"
-    ).to_arrow_table()
+    old_keys = ", ".join(f"p.{_ident(k)}" for k in table.key)
+    deleted = con.sql(f"select {old_keys} from {old} p anti join {current} c using ({keys})").to_arrow_table()
     return Changes(changed, deleted, False, total)
 
 
-def prepare_state(con: duckdb.DuckDBPyConnection, directory: Path, version: str) -> Path:
-    """Write the hashes of this delivery beside the current state (not yet in force)."""
+def prepare_state(con: duckdb.DuckDBPyConnection, directory: Path, table: Tracked, version: str) -> Path:
+    """Write this delivery's hashes of `table` beside the current record (not yet in force)."""
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"hashes-{version}.parquet"
-    keys = ", ".join(KEY)
+    target = directory / f"hashes-{table.name}-{version}.parquet"
+    keys = ", ".join(_ident(k) for k in table.key)
     con.execute(
-        f"copy (select {keys}, _row_hash from _deliver_current) to {_literal(str(target))} (format parquet)"
+        f"copy (select {keys}, _row_hash from {_temp(table)}) to {_literal(str(target))} (format parquet)"
     ).fetchall()
     return target
 
 
-def commit_state(directory: Path, version: str, hashes: Path) -> None:
+def commit_state(directory: Path, version: str, hashes: dict[str, Path]) -> None:
     """Put the prepared hashes in force (after the destination committed), drop older files."""
     tmp = directory / f".{STATE_FILE}.tmp"
-    tmp.write_text(json.dumps({"version": version, "hashes": hashes.name}))
+    tmp.write_text(json.dumps({"version": version, "hashes": {n: p.name for n, p in hashes.items()}}))
     os.replace(tmp, directory / STATE_FILE)
+    keep = set(hashes.values())
     for old in directory.glob("hashes-*.parquet"):
-        if old != hashes:
+        if old not in keep:
             old.unlink(missing_ok=True)
 
 
-def discard(hashes: Path | None) -> None:
-    """A prepared hash file whose delivery failed."""
-    if hashes is not None:
-        hashes.unlink(missing_ok=True)
+def discard(hashes: dict[str, Path]) -> None:
+    """Prepared hash files whose delivery failed."""
+    for path in hashes.values():
+        path.unlink(missing_ok=True)
+
+
+def _temp(table: Tracked) -> str:
+    return f"_deliver_{table.name}"
 
 
 def _ident(name: str) -> str:

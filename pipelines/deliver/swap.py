@@ -1,9 +1,10 @@
 """Put a delivery in force in the destination with one transaction of plain DML.
 
 dlt loads everything into `<dataset>_load`, which readers never query. Then one transaction
-replaces the rows of every small mart (`delete` + `insert ... select`), applies the changed and
-deleted `sync_runs` rows by key, and rewrites `<dataset>.delivery`. Readers therefore see the
-previous delivery or the new one, never a mix.
+replaces the rows of every small table (`delete` + `insert ... select`), applies the changed and
+deleted rows of the big ones by key, and rewrites `<dataset>.delivery`, checking every table's
+row count before it commits. Readers therefore see the previous delivery or the new one, never a
+mix (on destinations with transactions: README, Delivery).
 
 Why not dlt's own `replace` with `staging-optimized`: on PostgreSQL it runs one follow-up job per
 table (drop the live table, move the staging one in), each its own transaction, so between two
@@ -16,10 +17,12 @@ tables keep their identity, so views and grants a team put on them survive every
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from dlt.destinations.sql_client import SqlClientBase
 
 DELIVERY_TABLE = "delivery"
+DELIVERY_COLUMNS = "version, as_of, delivered_at, table_name, row_count, warehouse"
 
 
 class CountMismatch(Exception):
@@ -27,55 +30,70 @@ class CountMismatch(Exception):
 
 
 @dataclass
-class Plan:
-    marts: dict[str, list[str]]  # small mart -> columns, replaced whole
-    runs_columns: list[str]  # sync_runs columns
-    runs_key: tuple[str, ...]
-    full: bool  # sync_runs replaced whole instead of merged
-    expected: dict[str, int]  # table -> rows it must hold after the transaction
-    delivery_row: tuple  # (version, as_of, delivered_at, warehouse) -> one row per table
+class Target:
+    """One live table and how this delivery fills it from the load dataset."""
+
+    dataset: str  # the live dataset (schema) it is in
+    table: str
+    columns: list[str]
+    source: str  # in the load dataset: the whole table, or `changed_<source>` / `deleted_<source>`
+    rows: int  # rows it must hold after the transaction
+    label: str  # its name in `delivery`
+    key: tuple[str, ...] = ()  # merged by this key; () replaces it whole
+    merge: bool = False  # False: replaced whole (from `source`, or `changed_<source>` when keyed)
 
 
-def apply(client: SqlClientBase, load_dataset: str, plan: Plan) -> None:
-    """Run the transaction; raise CountMismatch (after rollback) if any count is off."""
+@dataclass
+class Stamp:
+    version: str
+    as_of: datetime | None
+    delivered_at: datetime
+    warehouse: str
+
+
+def statements(client: SqlClientBase, load_dataset: str, targets: list[Target], stamp: Stamp) -> list[str]:
+    """The transaction's statements, qualified for the destination's dialect."""
     q = client.capabilities.escape_identifier
-    live = client.make_qualified_table_name
-    with client.with_alternative_dataset_name(load_dataset):
-        staged = client.make_qualified_table_name
-        sources = {name: staged(name) for name in [*plan.marts, "changed_sync_runs", "deleted_sync_runs"]}
-    statements: list[str] = []
-    for mart, columns in plan.marts.items():
-        cols = ", ".join(q(c) for c in columns)
-        statements += [
-            f"DELETE FROM {live(mart)}",
-            f"INSERT INTO {live(mart)} ({cols}) SELECT {cols} FROM {sources[mart]}",
-        ]
-    runs = live("sync_runs")
-    cols = ", ".join(q(c) for c in plan.runs_columns)
-    if plan.full:
-        statements.append(f"DELETE FROM {runs}")
-    else:
-        for source in ("deleted_sync_runs", "changed_sync_runs"):
-            same = " AND ".join(f"s.{q(k)} = {runs}.{q(k)}" for k in plan.runs_key)
-            statements.append(
-                f"DELETE FROM {runs} WHERE EXISTS (SELECT 1 FROM {sources[source]} s WHERE {same})"
-            )
-    statements.append(f"INSERT INTO {runs} ({cols}) SELECT {cols} FROM {sources['changed_sync_runs']}")
-    statements.append(f"DELETE FROM {live(DELIVERY_TABLE)}")
-    version, as_of, delivered_at, warehouse = plan.delivery_row
-    columns = "version, as_of, delivered_at, table_name, row_count, warehouse"
-    for table, rows in sorted(plan.expected.items()):
-        values = (
-            f"{_lit(version)}, {_ts(as_of)}, {_ts(delivered_at)}, {_lit(table)}, {rows}, {_lit(warehouse)}"
-        )
-        statements.append(f"INSERT INTO {live(DELIVERY_TABLE)} ({columns}) VALUES ({values})")
+    out: list[str] = []
+    for t in targets:
+        with client.with_alternative_dataset_name(t.dataset):
+            live = client.make_qualified_table_name(t.table)
+        with client.with_alternative_dataset_name(load_dataset):
+            whole = client.make_qualified_table_name(t.source)
+            changed = client.make_qualified_table_name(f"changed_{t.source}")
+            deleted = client.make_qualified_table_name(f"deleted_{t.source}")
+        cols = ", ".join(q(c) for c in t.columns)
+        source = changed if t.key else whole
+        if t.merge:
+            same = " AND ".join(f"s.{q(k)} = {live}.{q(k)}" for k in t.key)
+            out += [
+                f"DELETE FROM {live} WHERE EXISTS (SELECT 1 FROM {s} s WHERE {same})"
+                for s in (deleted, changed)
+            ]
+        else:
+            out.append(f"DELETE FROM {live}")
+        out.append(f"INSERT INTO {live} ({cols}) SELECT {cols} FROM {source}")
+    delivery = client.make_qualified_table_name(DELIVERY_TABLE)
+    out.append(f"DELETE FROM {delivery}")
+    common = f"{_lit(stamp.version)}, {_ts(stamp.as_of)}, {_ts(stamp.delivered_at)}"
+    for t in sorted(targets, key=lambda t: t.label):
+        values = f"{common}, {_lit(t.label)}, {t.rows}, {_lit(stamp.warehouse)}"
+        out.append(f"INSERT INTO {delivery} ({DELIVERY_COLUMNS}) VALUES ({values})")
+    return out
+
+
+def apply(client: SqlClientBase, load_dataset: str, targets: list[Target], stamp: Stamp) -> None:
+    """Run the transaction; raise CountMismatch (rolled back) if any table would differ in size."""
+    sql = statements(client, load_dataset, targets, stamp)
     with client.begin_transaction():  # an exception inside rolls it all back
-        for statement in statements:
+        for statement in sql:
             client.execute_sql(statement)
-        for table, rows in plan.expected.items():
-            found = client.execute_sql(f"SELECT COUNT(*) FROM {live(table)}")[0][0]
-            if found != rows:
-                raise CountMismatch(f"{table}: {found} rows after the delivery, the warehouse has {rows}")
+        for t in targets:
+            with client.with_alternative_dataset_name(t.dataset):
+                live = client.make_qualified_table_name(t.table)
+            found = client.execute_sql(f"SELECT COUNT(*) FROM {live}")[0][0]
+            if found != t.rows:
+                raise CountMismatch(f"{t.label}: {found} rows after the delivery, the warehouse has {t.rows}")
 
 
 def delivered_version(client: SqlClientBase) -> str | None:
@@ -97,5 +115,5 @@ def _lit(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def _ts(moment: object) -> str:
+def _ts(moment: datetime | None) -> str:
     return "NULL" if moment is None else f"CAST({_lit(moment.isoformat())} AS TIMESTAMP WITH TIME ZONE)"

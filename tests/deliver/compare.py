@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -42,7 +43,17 @@ def pg_columns(url: str, dataset: str, table: str) -> list[tuple[str, str]]:
 
 
 def _sort_key(row: tuple) -> tuple:
-    return tuple((v is None, round(v, 6) if isinstance(v, float) else v if v is not None else 0) for v in row)
+    return tuple((v is None, _sortable(v)) for v in row)
+
+
+def _sortable(value: object) -> object:
+    if value is None:
+        return 0
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return value
 
 
 def same_rows(left: list[tuple], right: list[tuple]) -> str:
@@ -50,15 +61,17 @@ def same_rows(left: list[tuple], right: list[tuple]) -> str:
     if len(left) != len(right):
         return f"{len(left)} rows against {len(right)}"
     for a, b in zip(sorted(left, key=_sort_key), sorted(right, key=_sort_key), strict=True):
-        for x, y in zip(a, b, strict=True):
-            equal = (
-                math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
-                if isinstance(x, float) and isinstance(y, float)
-                else x == y
-            )
-            if not equal:
-                return f"{a} against {b}"
+        if not all(_same(x, y) for x, y in zip(a, b, strict=True)):
+            return f"{a} against {b}"
     return ""
+
+
+def _same(x: object, y: object) -> bool:
+    if isinstance(x, float) and isinstance(y, float):
+        return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(x, str) and isinstance(y, dict | list):  # DuckDB JSON text against a parsed json column
+        return json.loads(x) == y
+    return x == y
 
 
 def duckdb_query(path: str, sql: str) -> list[tuple]:
@@ -78,4 +91,20 @@ def differences(db: Path, url: str, dataset: str = "syncscope") -> dict[str, str
         delivered = query(url, f'select {cols} from "{dataset}"."{name}"')
         if diff := same_rows(rows, delivered):
             found[name] = diff
+    return found
+
+
+def raw_differences(db: Path, url: str, dataset: str = "syncscope") -> dict[str, str]:
+    """Per raw table what differs between the warehouse and `<dataset>_<raw schema>` (empty: equal)."""
+    from pipelines.deliver.changes import columns_of
+    from pipelines.deliver.raw import raw_tables
+
+    found = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for raw in raw_tables(con):
+            cols = ", ".join(f'"{c}"' for c in columns_of(con, raw.tracked().source))
+            rows = con.execute(f"select {cols} from {raw.tracked().source}").fetchall()
+            delivered = pg_query(url, f'select {cols} from "{dataset}_{raw.schema}"."{raw.table}"')
+            if diff := same_rows(rows, delivered):
+                found[f"{raw.schema}.{raw.table}"] = diff
     return found

@@ -11,10 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.deliver.raw import raw_tables
 from pipelines.jobs import EXIT_OK
 from sandbox.service import Sandbox
 from tests.conftest import small_config
-from tests.deliver.compare import differences, pg_columns, pg_query, warehouse_marts
+from tests.deliver.compare import differences, pg_columns, pg_query, raw_differences, warehouse_marts
 
 OWN_PREFIXES = ("SOURCES__", "DESTINATION__", "DELIVER__")
 
@@ -119,3 +120,32 @@ def test_deliver_without_a_destination_is_exit_2_before_any_load(
         'run: deliver.destination is not set: add [deliver] destination = "postgres" to .dlt/config.toml'
     ]
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_raw_delivery_copies_every_raw_table_and_then_only_its_changed_rows(
+    box: Sandbox, pg_url: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    env = {**deliver_env(box, pg_url), "DELIVER__WHAT": "marts,raw"}
+    first = syncscope("run", "--db", str(db), "--deliver", "--log-format", "json", env=env)
+    assert first.returncode == EXIT_OK, first.stderr
+    assert raw_differences(db, pg_url) == {}
+    assert differences(db, pg_url) == {}
+    labels = [
+        r[0]
+        for r in pg_query(pg_url, "select table_name from syncscope.delivery where table_name like 'raw%'")
+    ]
+    with duckdb.connect(str(db), read_only=True) as con:
+        raw = raw_tables(con)
+    assert sorted(labels) == sorted(f"{r.schema}.{r.table}" for r in raw)
+    assert len(raw) >= 6
+
+    again = syncscope("run", "--db", str(db), "--deliver", "--log-format", "json", env=env)
+    sent = delivered(again)["sent"]
+    keyed = [f"{r.schema}_{r.table}" for r in raw if r.key]
+    assert {name: sent[f"changed_{name}"] for name in keyed} == dict.fromkeys(keyed, 0)
+    box.advance(3 * 3600)
+    moved = syncscope("run", "--db", str(db), "--deliver", "--log-format", "json", env=env)
+    assert moved.returncode == EXIT_OK, moved.stderr
+    assert delivered(moved)["sent"]["changed_raw_ai_squared_sync_runs"] > 0
+    assert raw_differences(db, pg_url) == {}
