@@ -58,6 +58,8 @@ def execute(
         )  # fmt: skip
     if outcome.delivery_error:
         reporter.step("deliver", f"failed: {outcome.delivery_error}", ok=False)
+    elif delivery and outcome.failed_tests:
+        reporter.step("deliver", "skipped: data tests failed; the destination keeps its delivery", ok=False)
     elif outcome.delivery:
         d = outcome.delivery
         sent = f"{sum(d.sent.values()):,} rows sent in {d.seconds:.2f}s"
