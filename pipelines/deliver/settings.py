@@ -19,7 +19,7 @@ from dlt.common.exceptions import MissingDependencyException
 
 DEFAULT_DATASET = "syncscope"
 WHAT = ("marts", "raw")
-DATASET_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
+DATASET_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")  # room for _raw_ai_squared within 63
 
 
 class DeliverConfigError(Exception):

@@ -105,31 +105,41 @@ def test_deliver_alone_names_the_missing_credential_and_prints_no_secret(tmp_pat
     ]
 
 
-def wait_for_blocked_delete(url: str, process: subprocess.Popen) -> None:
-    """Until the delivering backend waits on the row lock of `delivery`: deep in its final transaction."""
+def wait_for_a_blocked_backend(url: str, process: subprocess.Popen) -> None:
+    """Until a backend of the delivering process waits on the test's lock."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         waiting = pg_query(
             url,
-            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-            'and query like \'DELETE FROM "syncscope"."delivery"%\'',
+            "select count(*) from pg_stat_activity "
+            "where wait_event_type = 'Lock' and datname = current_database()",
         )
         if waiting[0][0]:
             return
         time.sleep(0.05)
-    raise AssertionError(f"the delivery never reached its final transaction: {process.communicate()}")
+    raise AssertionError(f"the delivery never reached the lock: {process.communicate()}")
 
 
-def test_a_delivery_killed_in_its_final_transaction_changes_nothing_and_the_next_run_mends_it(
-    box: Sandbox, pg_url: str, tmp_path: Path
+# Where the delivery is killed, and the lock that holds it there:
+KILL_POINTS = {
+    # its final transaction, after every mart's rows were replaced, waiting to rewrite `delivery`
+    "final transaction": "select * from syncscope.delivery for update",
+    # dlt loading the changed runs into the load schema (a package left half loaded)
+    "dlt load": "lock table syncscope_load.changed_sync_runs in access exclusive mode",
+}
+
+
+@pytest.mark.parametrize("point", sorted(KILL_POINTS))
+def test_a_delivery_killed_mid_way_changes_nothing_and_the_next_run_mends_it(
+    point: str, box: Sandbox, pg_url: str, tmp_path: Path
 ) -> None:
     db, env = tmp_path / "w.duckdb", deliver_env(box, pg_url)
     assert syncscope("run", "--db", str(db), "--deliver", env=env).returncode == EXIT_OK
     v1 = delivered_version(pg_url)
     before = pg_query(pg_url, "select count(*) from syncscope.sync_runs")
     box.advance(3 * 3600)
-    holder = psycopg2.connect(pg_url)  # holds the rows of `delivery`, so the final transaction waits there
-    holder.cursor().execute("select * from syncscope.delivery for update")
+    holder = psycopg2.connect(pg_url)
+    holder.cursor().execute(KILL_POINTS[point])
     environment = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
     run = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "run", "--db", str(db), "--deliver"],
@@ -137,7 +147,7 @@ def test_a_delivery_killed_in_its_final_transaction_changes_nothing_and_the_next
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        wait_for_blocked_delete(pg_url, run)
+        wait_for_a_blocked_backend(pg_url, run)
         os.kill(run.pid, signal.SIGKILL)
         run.wait(timeout=60)
     finally:
