@@ -149,3 +149,18 @@ def test_raw_delivery_copies_every_raw_table_and_then_only_its_changed_rows(
     assert moved.returncode == EXIT_OK, moved.stderr
     assert delivered(moved)["sent"]["changed_raw_ai_squared_sync_runs"] > 0
     assert raw_differences(db, pg_url) == {}
+
+
+def test_deliver_alone_sends_the_marts_a_run_built(box: Sandbox, pg_url: str, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    assert syncscope("run", "--db", str(db), env=box.env()).returncode == EXIT_OK
+    env = {"DESTINATION__POSTGRES__CREDENTIALS": pg_url}
+    result = syncscope("deliver", "--db", str(db), "--destination", "postgres", env=env)
+    assert (result.returncode, result.stderr) == (EXIT_OK, "")
+    marts = warehouse_marts(db)
+    total = sum(len(rows) for _, rows in marts.values())
+    version = pg_query(pg_url, "select distinct version from syncscope.delivery")[0][0]
+    assert result.stdout.startswith(
+        f"deliver     postgres syncscope: {version}, {total:,} rows in {len(marts)} tables, "
+    )
+    assert differences(db, pg_url) == {}
