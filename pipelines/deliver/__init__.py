@@ -11,6 +11,7 @@ Computing stays local; this copies the result. Steps, all after the models and d
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections import defaultdict
@@ -21,7 +22,7 @@ from pathlib import Path
 import dlt
 import pyarrow as pa
 
-from pipelines.deliver import changes, snapshot, swap
+from pipelines.deliver import changes, snapshot, swap, transport
 from pipelines.deliver.settings import (
     DeliverConfigError,
     DeliverSettings,
@@ -50,6 +51,17 @@ SECRET_FIELDS = (
     "client_secret",
     "token",
 )
+
+
+class _QuietTextTimestamps(logging.Filter):
+    """dlt warns on every Arrow table whose columns differ from their hints: by design here
+    (timestamps travel to PostgreSQL as text, pipelines/deliver/transport.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_QuietTextTimestamps())
 
 
 class DeliveryError(Exception):
@@ -88,12 +100,14 @@ def deliver(db: Path, settings: DeliverSettings) -> Delivery:
         now = datetime.now(UTC)
         version = now.strftime(VERSION_FORMAT)
         read = snapshot.read(db, settings, sent_state, full, state_dir, version)
-        file_format = "csv" if settings.destination == "postgres" else None
+        file_format = "csv" if settings.destination in transport.CSV_DESTINATIONS else None
         ddl: dict[str, list] = defaultdict(list)
         for item in read.items:
             ddl[item.target.dataset].append(_resource(item.ddl.empty_table(), item.target.table, "append"))
         ddl[settings.dataset].append(_resource(DELIVERY_SCHEMA.empty_table(), swap.DELIVERY_TABLE, "append"))
-        data = [_resource(t, name, "replace") for item in read.items for name, t in item.loads.items()]
+        data = [
+            _resource(t, name, "replace", hints) for i in read.items for name, (t, hints) in i.loads.items()
+        ]
         for dataset, resources in ddl.items():
             pipeline = live if dataset == settings.dataset else _pipeline(settings, dataset, pipelines_dir)
             _run(pipeline, resources, file_format)
@@ -114,8 +128,8 @@ def deliver(db: Path, settings: DeliverSettings) -> Delivery:
     return Delivery(settings.destination, settings.dataset, version, rows, sent, read.full, seconds)
 
 
-def _resource(table: pa.Table, name: str, disposition: str) -> object:
-    return dlt.resource(table, name=name, write_disposition=disposition)
+def _resource(table: pa.Table, name: str, disposition: str, hints: dict | None = None) -> object:
+    return dlt.resource(table, name=name, write_disposition=disposition, columns=hints or None)
 
 
 def _run(pipeline: dlt.Pipeline, resources: list, file_format: str | None) -> None:

@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.deliver import transport
+
 STATE_FILE = "state.json"
 # Columns of the warehouse's own load bookkeeping: they change when dlt rewrites a row, not its content.
 BOOKKEEPING = ("_dlt_load_id", "_dlt_id")
@@ -60,7 +62,7 @@ def read_state(directory: Path) -> SentState:
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
-    return [r[0] for r in con.execute(f"describe {source}").fetchall() if r[0] not in BOOKKEEPING]
+    return [name for name, _ in transport.described(con, source, BOOKKEEPING)]
 
 
 @dataclass
@@ -69,14 +71,20 @@ class Changes:
     deleted: pa.Table  # keys to delete
     full: bool  # True: everything is sent and the destination table is replaced
     total: int  # rows in the warehouse table
+    schema: pa.Schema  # the delivered columns' own types (`changed` may carry timestamps as text)
+    hints: dict[str, dict]  # dlt column hints for `changed`
 
 
-def compute(con: duckdb.DuckDBPyConnection, table: Tracked, previous: Path | None) -> Changes:
+def compute(
+    con: duckdb.DuckDBPyConnection, table: Tracked, previous: Path | None, as_text: bool = False
+) -> Changes:
     """Rows changed since `previous` (all when None), inside the caller's read transaction.
 
-    Leaves the current hashes in a temp table for `prepare_state`.
+    `as_text`: timestamps travel as text (pipelines/deliver/transport.py). Leaves the current
+    hashes in a temp table for `prepare_state`.
     """
-    columns = columns_of(con, table.source)
+    described = transport.described(con, table.source, BOOKKEEPING)
+    columns = [name for name, _ in described]
     current = _temp(table)
     cols = ", ".join(_ident(c) for c in columns)
     nulls = ", ".join(f"{_ident(c)} is null" for c in columns)  # a null and a value never hash alike
@@ -84,13 +92,15 @@ def compute(con: duckdb.DuckDBPyConnection, table: Tracked, previous: Path | Non
         f"create or replace temp table {current} as "
         f"select {cols}, hash({cols}, [{nulls}]) as _row_hash from {table.source}"
     ).fetchall()
-    select = ", ".join(f"c.{_ident(c)}" for c in columns)
+    select = transport.select_list(described, "c", as_text)
     keys = ", ".join(_ident(k) for k in table.key)
     total = con.execute(f"select count(*) from {current}").fetchall()[0][0]
+    schema = con.sql(f"select {cols} from {current} limit 0").to_arrow_table().schema
+    hints = transport.hints(described, as_text)
     if previous is None:
         changed = con.sql(f"select {select} from {current} c").to_arrow_table()
         deleted = con.sql(f"select {keys} from {current} where false").to_arrow_table()
-        return Changes(changed, deleted, True, total)
+        return Changes(changed, deleted, True, total, schema, hints)
     old = f"read_parquet({_literal(str(previous))})"
     changed = con.sql(
         f"select {select} from {current} c left join {old} p using ({keys}) "
@@ -98,7 +108,7 @@ def compute(con: duckdb.DuckDBPyConnection, table: Tracked, previous: Path | Non
     ).to_arrow_table()
     old_keys = ", ".join(f"p.{_ident(k)}" for k in table.key)
     deleted = con.sql(f"select {old_keys} from {old} p anti join {current} c using ({keys})").to_arrow_table()
-    return Changes(changed, deleted, False, total)
+    return Changes(changed, deleted, False, total, schema, hints)
 
 
 def prepare_state(con: duckdb.DuckDBPyConnection, directory: Path, table: Tracked, version: str) -> Path:

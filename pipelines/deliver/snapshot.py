@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.deliver import changes
+from pipelines.deliver import changes, transport
 from pipelines.deliver.raw import raw_tables
 from pipelines.deliver.settings import DeliverConfigError, DeliverSettings
 from pipelines.deliver.swap import Target
@@ -23,7 +23,7 @@ class Item:
 
     target: Target
     ddl: pa.Schema  # the live table's columns (dlt creates or evolves it from zero rows)
-    loads: dict[str, pa.Table]  # load-dataset table -> rows
+    loads: dict[str, tuple[pa.Table, dict]]  # load-dataset table -> rows, dlt column hints
 
 
 @dataclass
@@ -38,17 +38,17 @@ def read(
     db: Path, settings: DeliverSettings, sent: changes.SentState, full: bool, state_dir: Path, version: str
 ) -> Snapshot:
     """Every mart (and raw table when asked) and the changes of the big ones, in one read transaction."""
+    as_text = settings.destination in transport.CSV_DESTINATIONS
     with duckdb.connect(str(db), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'").fetchall()
         con.execute("begin transaction").fetchall()
         marts = _mart_names(con)
         snapshot = Snapshot([], None)
         for name in marts:
             if name == RUNS.name:
                 continue
-            table = con.sql(f'select * from marts."{name}"').to_arrow_table()
-            target = Target(settings.dataset, name, table.column_names, name, table.num_rows, name)
-            snapshot.items.append(Item(target, table.schema, {name: table}))
-        context = (con, sent, full, state_dir, version, snapshot)
+            snapshot.items.append(_whole(con, f'marts."{name}"', settings.dataset, name, name, name, as_text))
+        context = (con, sent, full, state_dir, version, snapshot, as_text)
         snapshot.items.append(_tracked(RUNS, settings.dataset, RUNS.name, RUNS.name, *context))
         snapshot.full = not snapshot.items[-1].target.merge
         if "raw" in settings.what:
@@ -57,11 +57,8 @@ def read(
                 if raw.key:
                     item = _tracked(raw.tracked(), dataset, raw.table, label, *context)
                 else:
-                    cols = ", ".join(f'"{c}"' for c in changes.columns_of(con, raw.tracked().source))
-                    table = con.sql(f"select {cols} from {raw.tracked().source}").to_arrow_table()
-                    source = raw.tracked().name
-                    target = Target(dataset, raw.table, table.column_names, source, table.num_rows, label)
-                    item = Item(target, table.schema, {source: table})
+                    tracked = raw.tracked()
+                    item = _whole(con, tracked.source, dataset, raw.table, tracked.name, label, as_text)
                 snapshot.items.append(item)
         if "as_of" in marts:
             snapshot.as_of = con.execute("select max(as_of) from marts.as_of").fetchall()[0][0]
@@ -80,23 +77,38 @@ def _tracked(
     state_dir: Path,
     version: str,
     snapshot: Snapshot,
+    as_text: bool,
 ) -> Item:
     """A table sent by its changes; its new hashes are prepared for commit once delivered."""
     previous = None if full else sent.hashes.get(tracked.name)
-    found = changes.compute(con, tracked, previous)
+    found = changes.compute(con, tracked, previous, as_text)
     snapshot.prepared[tracked.name] = changes.prepare_state(con, state_dir, tracked, version)
-    target = Target(
-        dataset,
-        table,
-        found.changed.column_names,
-        tracked.name,
-        found.total,
-        label,
-        tracked.key,
-        not found.full,
+    columns = found.changed.column_names
+    target = Target(dataset, table, columns, tracked.name, found.total, label, tracked.key, not found.full)
+    loads = {
+        f"changed_{tracked.name}": (found.changed, found.hints),
+        f"deleted_{tracked.name}": (found.deleted, {}),
+    }
+    return Item(target, found.schema, loads)
+
+
+def _whole(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    dataset: str,
+    table: str,
+    load: str,
+    label: str,
+    as_text: bool,
+) -> Item:
+    """A table sent whole (small marts, raw tables without a key)."""
+    described = transport.described(con, source, changes.BOOKKEEPING)
+    rows = con.sql(f"select {transport.select_list(described, '', as_text)} from {source}").to_arrow_table()
+    schema = (
+        con.sql(f"select {transport.select_list(described)} from {source} limit 0").to_arrow_table().schema
     )
-    loads = {f"changed_{tracked.name}": found.changed, f"deleted_{tracked.name}": found.deleted}
-    return Item(target, found.changed.schema, loads)
+    target = Target(dataset, table, rows.column_names, load, rows.num_rows, label)
+    return Item(target, schema, {load: (rows, transport.hints(described, as_text))})
 
 
 def _mart_names(con: duckdb.DuckDBPyConnection) -> list[str]:
