@@ -139,7 +139,16 @@ def _run(pipeline: dlt.Pipeline, resources: list, file_format: str | None) -> No
 
 
 def _pipeline(settings: DeliverSettings, dataset: str, pipelines_dir: Path) -> dlt.Pipeline:
+    """One dlt pipeline per destination dataset; its load files are not gzipped.
+
+    dlt gzips CSV and JSONL load files by default: 27 of the 31 s its normalize step took for
+    1 M `sync_runs` rows (bench/RESULTS.md case 6), for files that only cross loopback or the
+    local disk before `COPY`. Scoped to these pipelines by name (a user's setting still wins).
+    """
     name = f"syncscope_deliver_{settings.destination}_{dataset}"
+    key = f"{name}.normalize.data_writer.disable_compression"
+    if dlt.config.get(key, bool) is None:
+        dlt.config[key] = True
     return dlt.pipeline(
         name, destination=settings.destination, dataset_name=dataset, pipelines_dir=str(pipelines_dir)
     )
