@@ -75,6 +75,7 @@ def ceiling(db: Path, url: str, folder: Path) -> tuple[int, float, float]:
 def run(db: Path, repeat: int) -> dict[str, list[float]]:
     server = start_server()
     figures: dict[str, list[float]] = {}
+    previous = os.environ.get("DESTINATION__POSTGRES__CREDENTIALS")
     try:
         for rep in range(repeat):
             server.psql(f"create database bench{rep}")
@@ -107,6 +108,9 @@ def run(db: Path, repeat: int) -> dict[str, list[float]]:
             )
     finally:
         remove(server)
+        os.environ.pop("DESTINATION__POSTGRES__CREDENTIALS", None)
+        if previous is not None:
+            os.environ["DESTINATION__POSTGRES__CREDENTIALS"] = previous
     return figures
 
 
