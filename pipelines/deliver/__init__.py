@@ -89,17 +89,35 @@ def deliver(db: Path, settings: DeliverSettings) -> Delivery:
     config = resolve_configuration(settings)
     check_driver(settings)
     state_dir = changes.state_directory(db, settings.destination, settings.dataset)
-    pipelines_dir = state_dir.parent / "pipelines"
-    live, staged = _pipelines(settings, pipelines_dir)
-    read: snapshot.Snapshot | None = None
     try:
-        with live.sql_client() as client:
+        with _pipelines(settings, state_dir.parent / "pipelines")[0].sql_client() as client:
             in_destination = swap.delivered_version(client)
         sent_state = changes.read_state(state_dir)
         full = in_destination is None or in_destination != sent_state.version
-        now = datetime.now(UTC)
-        version = now.strftime(VERSION_FORMAT)
-        read = snapshot.read(db, settings, sent_state, full, state_dir, version)
+        try:
+            done = _once(db, settings, state_dir, sent_state, full)
+        except swap.CountMismatch:
+            # Rows changed in the destination behind syncscope's back (deleted by hand, a restore):
+            # the changes alone cannot mend that, everything can.
+            done = _once(db, settings, state_dir, sent_state, True)
+    except (DeliverConfigError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise DeliveryError(_one_line(settings, exc, config)) from exc
+    done.seconds = round(time.perf_counter() - started, 3)
+    return done
+
+
+def _once(
+    db: Path, settings: DeliverSettings, state_dir: Path, sent_state: changes.SentState, full: bool
+) -> Delivery:
+    """One attempt: snapshot, DDL, load, final transaction, then the local record moves on."""
+    pipelines_dir = state_dir.parent / "pipelines"
+    live, staged = _pipelines(settings, pipelines_dir)
+    now = datetime.now(UTC)
+    version = now.strftime(VERSION_FORMAT)
+    read = snapshot.read(db, settings, sent_state, full, state_dir, version)
+    try:
         file_format = "csv" if settings.destination in transport.CSV_DESTINATIONS else None
         ddl: dict[str, list] = defaultdict(list)
         for item in read.items:
@@ -116,16 +134,12 @@ def deliver(db: Path, settings: DeliverSettings) -> Delivery:
         stamp = swap.Stamp(version, read.as_of, now, str(Path(os.path.abspath(db))))
         with live.sql_client() as client:
             swap.apply(client, settings.load_dataset, [item.target for item in read.items], stamp)
-        changes.commit_state(state_dir, version, read.prepared)
-    except (DeliverConfigError, KeyboardInterrupt):
-        changes.discard(read.prepared if read else {})
+    except BaseException:
+        changes.discard(read.prepared)
         raise
-    except Exception as exc:
-        changes.discard(read.prepared if read else {})
-        raise DeliveryError(_one_line(settings, exc, config)) from exc
+    changes.commit_state(state_dir, version, read.prepared)
     rows = {item.target.label: item.target.rows for item in read.items}
-    seconds = round(time.perf_counter() - started, 3)
-    return Delivery(settings.destination, settings.dataset, version, rows, sent, read.full, seconds)
+    return Delivery(settings.destination, settings.dataset, version, rows, sent, read.full)
 
 
 def _resource(table: pa.Table, name: str, disposition: str, hints: dict | None = None) -> object:

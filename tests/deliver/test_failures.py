@@ -21,7 +21,7 @@ from tests.conftest import small_config
 from tests.deliver.compare import differences, pg_query, warehouse_marts
 from tests.deliver.conftest import require_postgres
 from tests.deliver.pg_server import PASSWORD, PostgresServer, remove, start_server
-from tests.deliver.test_postgres import OWN_PREFIXES, deliver_env, syncscope
+from tests.deliver.test_postgres import OWN_PREFIXES, deliver_env, delivered, syncscope
 
 
 @pytest.fixture
@@ -160,4 +160,20 @@ def test_a_delivery_killed_mid_way_changes_nothing_and_the_next_run_mends_it(
 
     mended = syncscope("run", "--db", str(db), "--deliver", env=env)
     assert mended.returncode == EXIT_OK, mended.stderr
+    assert differences(db, pg_url) == {}
+
+
+def test_rows_deleted_in_the_destination_by_hand_are_mended_by_the_next_delivery(
+    box: Sandbox, pg_url: str, tmp_path: Path
+) -> None:
+    db, env = tmp_path / "w.duckdb", deliver_env(box, pg_url)
+    assert syncscope("run", "--db", str(db), "--deliver", env=env).returncode == EXIT_OK
+    with psycopg2.connect(pg_url) as con, con.cursor() as cur:
+        cur.execute("delete from syncscope.sync_runs where vendor = 'timbal'")
+        assert cur.rowcount > 0
+    con.close()
+    assert differences(db, pg_url)["sync_runs"]
+    again = syncscope("run", "--db", str(db), "--deliver", "--log-format", "json", env=env)
+    assert again.returncode == EXIT_OK, again.stderr
+    assert delivered(again)["full"] is True  # the changes alone (none) could not mend it
     assert differences(db, pg_url) == {}
