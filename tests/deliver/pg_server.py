@@ -49,8 +49,15 @@ class PostgresServer:
         return self.root / "data"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        # cwd: the postgres user may not be allowed into the caller's working directory
         return subprocess.run(
-            list(args), user=self.user, capture_output=True, text=True, check=check, timeout=120
+            list(args),
+            user=self.user,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
         )
 
     def init(self) -> None:
