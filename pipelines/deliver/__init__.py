@@ -126,14 +126,19 @@ def _once(
         data = [
             _resource(t, name, "replace", hints) for i in read.items for name, (t, hints) in i.loads.items()
         ]
+        warehouse = str(Path(os.path.abspath(db)))
+        rows = [(version, read.as_of, now, i.target.label, i.target.rows, warehouse) for i in read.items]
+        stamp = pa.Table.from_pylist(
+            [dict(zip(DELIVERY_SCHEMA.names, r, strict=True)) for r in rows], DELIVERY_SCHEMA
+        )
+        data.append(_resource(stamp, swap.DELIVERY_TABLE, "replace"))
         for dataset, resources in ddl.items():
             pipeline = live if dataset == settings.dataset else _pipeline(settings, dataset, pipelines_dir)
             _run(pipeline, resources, file_format)
         _run(staged, data, file_format)
         sent = dict(staged.last_trace.last_normalize_info.row_counts)
-        stamp = swap.Stamp(version, read.as_of, now, str(Path(os.path.abspath(db))))
         with live.sql_client() as client:
-            swap.apply(client, settings.load_dataset, [item.target for item in read.items], stamp)
+            swap.apply(client, settings.load_dataset, [item.target for item in read.items])
     except BaseException:
         changes.discard(read.prepared)
         raise

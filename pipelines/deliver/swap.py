@@ -17,12 +17,11 @@ tables keep their identity, so views and grants a team put on them survive every
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from dlt.destinations.sql_client import SqlClientBase
 
 DELIVERY_TABLE = "delivery"
-DELIVERY_COLUMNS = "version, as_of, delivered_at, table_name, row_count, warehouse"
+DELIVERY_COLUMNS = ("version", "as_of", "delivered_at", "table_name", "row_count", "warehouse")
 
 
 class CountMismatch(Exception):
@@ -43,18 +42,16 @@ class Target:
     merge: bool = False  # False: replaced whole (from `source`, or `changed_<source>` when keyed)
 
 
-@dataclass
-class Stamp:
-    version: str
-    as_of: datetime | None
-    delivered_at: datetime
-    warehouse: str
+def statements(client: SqlClientBase, load_dataset: str, targets: list[Target]) -> list[str]:
+    """The transaction's statements, qualified for the destination's dialect and plain enough for all.
 
-
-def statements(client: SqlClientBase, load_dataset: str, targets: list[Target], stamp: Stamp) -> list[str]:
-    """The transaction's statements, qualified for the destination's dialect."""
+    No literals: `delivery`'s new rows come from the load dataset too. `WHERE 1 = 1` because
+    BigQuery refuses a DELETE without WHERE.
+    """
     q = client.capabilities.escape_identifier
     out: list[str] = []
+    with client.with_alternative_dataset_name(load_dataset):
+        staged_delivery = client.make_qualified_table_name(DELIVERY_TABLE)
     for t in targets:
         with client.with_alternative_dataset_name(t.dataset):
             live = client.make_qualified_table_name(t.table)
@@ -71,20 +68,18 @@ def statements(client: SqlClientBase, load_dataset: str, targets: list[Target], 
                 for s in (deleted, changed)
             ]
         else:
-            out.append(f"DELETE FROM {live}")
+            out.append(f"DELETE FROM {live} WHERE 1 = 1")
         out.append(f"INSERT INTO {live} ({cols}) SELECT {cols} FROM {source}")
     delivery = client.make_qualified_table_name(DELIVERY_TABLE)
-    out.append(f"DELETE FROM {delivery}")
-    common = f"{_lit(stamp.version)}, {_ts(stamp.as_of)}, {_ts(stamp.delivered_at)}"
-    for t in sorted(targets, key=lambda t: t.label):
-        values = f"{common}, {_lit(t.label)}, {t.rows}, {_lit(stamp.warehouse)}"
-        out.append(f"INSERT INTO {delivery} ({DELIVERY_COLUMNS}) VALUES ({values})")
+    cols = ", ".join(q(c) for c in DELIVERY_COLUMNS)
+    out.append(f"DELETE FROM {delivery} WHERE 1 = 1")
+    out.append(f"INSERT INTO {delivery} ({cols}) SELECT {cols} FROM {staged_delivery}")
     return out
 
 
-def apply(client: SqlClientBase, load_dataset: str, targets: list[Target], stamp: Stamp) -> None:
+def apply(client: SqlClientBase, load_dataset: str, targets: list[Target]) -> None:
     """Run the transaction; raise CountMismatch (rolled back) if any table would differ in size."""
-    sql = statements(client, load_dataset, targets, stamp)
+    sql = statements(client, load_dataset, targets)
     with client.begin_transaction():  # an exception inside rolls it all back
         for statement in sql:
             client.execute_sql(statement)
@@ -109,11 +104,3 @@ def delivered_version(client: SqlClientBase) -> str | None:
             return None
         raise
     return rows[0][0] if rows else None
-
-
-def _lit(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def _ts(moment: datetime | None) -> str:
-    return "NULL" if moment is None else f"CAST({_lit(moment.isoformat())} AS TIMESTAMP WITH TIME ZONE)"
