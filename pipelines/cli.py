@@ -9,6 +9,7 @@ import click
 from pipelines import config_dir, logs
 from pipelines.commands.alert import alert_command
 from pipelines.commands.check import check_command
+from pipelines.commands.deliver import deliver_command
 from pipelines.commands.demo import demo
 from pipelines.commands.models import models
 from pipelines.commands.report import report
@@ -41,6 +42,7 @@ def main(config_dir_path: Path | None = None, **_: object) -> None:
 
 main.add_command(alert_command)
 main.add_command(check_command)
+main.add_command(deliver_command)
 main.add_command(demo)
 main.add_command(models)
 main.add_command(report)

@@ -8,8 +8,9 @@ failed; 5 another run holds the warehouse; 6 loads went fine but the models fail
 7 loads and models went fine but publishing the marts for BI tools failed; 8 the models built
 but a data test failed or could not run, so nothing was published; 9 the run's deadline
 (`--timeout`) passed; 10 another process (a reader, a BI tool) kept the warehouse file open longer
-than `warehouse.busy_timeout_seconds`; 11 (`--alert`) all of that went fine but an alert
-destination failed (2 when the alert settings are wrong).
+than `warehouse.busy_timeout_seconds`; 12 (`--deliver`) delivering the marts to the team's
+warehouse failed (pipelines/deliver/), everything local went fine; 11 (`--alert`) all of that
+went fine but an alert destination failed (2 when the alert settings are wrong).
 
 The data tests (generated key tests and sql/tests/, pipelines/data_tests.py) gate publishing: when
 one fails or cannot run, BI tools keep the previous published version untouched, and the run
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from pipelines.data_tests import DataTest, run_tests
 from pipelines.deadline import EXIT_DEADLINE, Deadline
+from pipelines.deliver import DeliverSettings, Delivery, deliver
 from pipelines.lock import warehouse_lock
 from pipelines.models import DEGRADED_BELOW, BuildResult, ModelError, build
 from pipelines.publish import Publication, publish_marts
@@ -39,8 +41,9 @@ from sources.http import set_deadline
 
 EXIT_OK, EXIT_CONFIG, EXIT_VENDORS_FAILED, EXIT_PARTIAL, EXIT_LOCKED, EXIT_MODELS = 0, 2, 3, 4, 5, 6
 EXIT_PUBLISH, EXIT_DATA_TESTS = 7, 8
-EXIT_HELD = 10  # 9 EXIT_DEADLINE, 11 alerts, 12 delivery: see the README
-__all__ = ["EXIT_DATA_TESTS", "EXIT_DEADLINE", "EXIT_HELD", "RunOutcome", "run_all"]
+EXIT_HELD = 10  # 9 EXIT_DEADLINE, 11 alerts: see the README
+EXIT_DELIVER = 12
+__all__ = ["EXIT_DATA_TESTS", "EXIT_DEADLINE", "EXIT_DELIVER", "EXIT_HELD", "RunOutcome", "run_all"]
 
 
 @dataclass
@@ -55,6 +58,8 @@ class RunOutcome:
     current: str = ""  # the vendor (or step) in progress, for the deadline's message
     alert_exit: int = 0  # `run --alert`: 0, 2 (alert settings) or 11 (a destination failed)
     alert_message: str = ""
+    delivery: Delivery | None = None
+    delivery_error: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -71,7 +76,9 @@ class RunOutcome:
             return EXIT_MODELS
         if self.failed_tests:
             return EXIT_DATA_TESTS
-        return EXIT_PUBLISH if self.publish_error else self.alert_exit
+        if self.publish_error:
+            return EXIT_PUBLISH
+        return EXIT_DELIVER if self.delivery_error else self.alert_exit
 
 
 def run_all(
@@ -85,6 +92,7 @@ def run_all(
     deadline: Deadline | None = None,
     outcome: RunOutcome | None = None,
     alert: Callable[[], tuple[int, str]] | None = None,
+    delivery: DeliverSettings | None = None,
 ) -> RunOutcome:
     """Load `vendors` one after another (one failing never stops the others), build, publish.
 
@@ -136,6 +144,11 @@ def run_all(
             except Exception as exc:  # any failure here must leave the committed load alone
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 outcome.publish_error = f"{first}; BI tools keep the previous version"
+        if delivery and not outcome.failed_tests:  # only marts whose data tests passed leave the machine
+            try:
+                outcome.delivery = deliver(db, delivery)
+            except Exception as exc:  # the local load and the BI copy stay; the next run delivers
+                outcome.delivery_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if alert is not None and not outcome.failed_tests:
             outcome.alert_exit, outcome.alert_message = alert()
         elif alert is not None:

@@ -9,8 +9,10 @@ import click
 
 from pipelines import logs
 from pipelines.commands.alert import alert_step
+from pipelines.commands.deliver import delivery_settings
 from pipelines.commands.options import db_option
 from pipelines.deadline import DEFAULT_TIMEOUT_S, EXIT_DEADLINE, Deadline, watchdog
+from pipelines.deliver import DeliverSettings
 from pipelines.jobs import EXIT_CONFIG, EXIT_HELD, EXIT_LOCKED, RunOutcome, run_all
 from pipelines.lock import LockHeld
 from pipelines.models import DEGRADED_BELOW
@@ -28,6 +30,7 @@ def execute(
     publish_dir: Path | None = None,
     timeout_s: float | None = None,
     alert: bool = False,
+    delivery: DeliverSettings | None = None,
 ) -> RunOutcome:
     """Run with progress for the audience at hand; exits the process when the run cannot go on
     (5 locked by another run, 10 file held by another process, 2 bad --db, 9 deadline)."""
@@ -50,7 +53,7 @@ def execute(
             run_all(
                 db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done,
                 publish=publish, publish_dir=publish_dir, deadline=deadline, outcome=outcome,
-                alert=alert_step(db) if alert else None,
+                delivery=delivery, alert=alert_step(db) if alert else None,
             )  # fmt: skip
     except LockHeld as exc:
         _stop(reporter, str(exc), EXIT_LOCKED)
@@ -87,6 +90,17 @@ def execute(
             "publish", f"{len(p.rows)} marts, {sum(p.rows.values()):,} rows in {p.seconds:.2f}s: {p.bi_file}",
             seconds=p.seconds, version=p.version, bi_file=str(p.bi_file),
         )  # fmt: skip
+    if outcome.delivery_error:
+        reporter.step("deliver", f"failed: {outcome.delivery_error}", ok=False)
+    elif delivery and outcome.failed_tests:
+        reporter.step("deliver", "skipped: data tests failed; the destination keeps its delivery", ok=False)
+    elif outcome.delivery:
+        d = outcome.delivery
+        sent = f"{sum(d.sent.values()):,} rows sent in {d.seconds:.2f}s"
+        reporter.step(
+            "deliver", f"{d.destination} {d.dataset}: {d.version}, {sent}",
+            seconds=d.seconds, version=d.version, sent=d.sent, full=d.full,
+        )  # fmt: skip
     if outcome.alert_message:
         reporter.step("alert", outcome.alert_message, ok=outcome.alert_exit == 0)
     reporter.finish(outcome.results, outcome.exit_code)
@@ -113,10 +127,12 @@ def _stop(reporter: object, message: str, code: int) -> None:
 @click.option("--timeout", "timeout_s", type=click.FloatRange(0, min_open=True), default=DEFAULT_TIMEOUT_S,
               show_default=True, metavar="SECONDS",
               help="Stop the run (exit 9) when it takes longer; the lock is released.")  # fmt: skip
+@click.option("--deliver", "deliver_marts", is_flag=True,
+              help="Then deliver the marts to the [deliver] destination (README: Delivery).")  # fmt: skip
 @click.option("--alert", is_flag=True, help="Then send alerts ([alerts] settings), when the data tests pass.")
 def run(
     vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: str, publish_dir: Path | None,
-    no_publish: bool, timeout_s: float, alert: bool,
+    no_publish: bool, timeout_s: float, deliver_marts: bool, alert: bool,
 ) -> None:  # fmt: skip
     """Load sync telemetry from every configured vendor, build the models, publish them for BI tools.
 
@@ -135,6 +151,8 @@ def run(
                 9 the run took longer than --timeout; 10 another process (a reader,
                 a BI tool) kept the warehouse file open too long.
                 11 (--alert) all went well but an alert destination failed.
+                12 (--deliver) all went fine locally, but delivering to the team's
+                   warehouse failed.
 
     \b
     Examples:
@@ -142,14 +160,9 @@ def run(
       syncscope run --vendor ai_squared --db /data/syncscope.duckdb
       syncscope run --log-format json >> /var/log/syncscope.jsonl
     """
+    delivery = delivery_settings("run") if deliver_marts else None  # checked before any load
     outcome = execute(
-        db,
-        list(vendors or VENDORS),
-        degraded_below,
-        log_format,
-        not no_publish,
-        publish_dir,
-        timeout_s,
-        alert=alert,
-    )
+        db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir, timeout_s,
+        alert=alert, delivery=delivery,
+    )  # fmt: skip
     sys.exit(outcome.exit_code)

@@ -1,0 +1,195 @@
+"""Deliver the finished marts from the DuckDB warehouse to the team's warehouse (any dlt destination).
+
+Computing stays local; this copies the result. Steps, all after the models and data tests passed:
+1. read every mart (and raw table when asked) from one DuckDB snapshot as Arrow, the big tables
+   as their rows changed since the last delivery (pipelines/deliver/snapshot.py, changes.py);
+2. dlt creates or evolves the live tables in `<dataset>` (and `<dataset>_raw_<vendor>`) from zero
+   rows, then loads the data into `<dataset>_load`, where readers never look;
+3. one transaction puts it in force and rewrites `<dataset>.delivery` (pipelines/deliver/swap.py);
+4. only then the local record of what was sent moves on, so a failed delivery is resent next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dlt
+import pyarrow as pa
+
+from pipelines.deliver import changes, snapshot, swap, transport
+from pipelines.deliver.settings import (
+    DeliverConfigError,
+    DeliverSettings,
+    check_driver,
+    resolve_configuration,
+)
+
+__all__ = ["DeliverConfigError", "DeliverSettings", "Delivery", "DeliveryError", "deliver"]
+
+DELIVERY_SCHEMA = pa.schema(
+    [
+        ("version", pa.string()),
+        ("as_of", pa.timestamp("us", tz="UTC")),
+        ("delivered_at", pa.timestamp("us", tz="UTC")),
+        ("table_name", pa.string()),
+        ("row_count", pa.int64()),
+        ("warehouse", pa.string()),
+    ]
+)
+VERSION_FORMAT = "v%Y%m%dT%H%M%S%fZ"
+SECRET_FIELDS = (
+    "password",
+    "private_key",
+    "private_key_passphrase",
+    "access_token",
+    "client_secret",
+    "token",
+)
+
+
+class _QuietTextTimestamps(logging.Filter):
+    """dlt warns on every Arrow table whose columns differ from their hints: by design here
+    (timestamps travel to PostgreSQL as text, pipelines/deliver/transport.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_QuietTextTimestamps())
+
+
+class DeliveryError(Exception):
+    """The delivery did not happen; one line naming the destination, never a credential."""
+
+
+@dataclass
+class Delivery:
+    destination: str
+    dataset: str
+    version: str
+    rows: dict[str, int]  # table -> rows it holds in the destination now
+    sent: dict[str, int] = field(default_factory=dict)  # load table -> rows dlt loaded (its load info)
+    full: bool = False  # sync_runs sent whole (first delivery, or the destination was reset)
+    seconds: float = 0.0
+
+
+def deliver(db: Path, settings: DeliverSettings) -> Delivery:
+    """Copy the marts (and raw tables when asked) of `db` to the configured destination.
+
+    Call it with no other writer on the warehouse (`run_all` holds the lock). Raises
+    DeliverConfigError (a setting: exit 2) or DeliveryError (the destination: exit 12).
+    """
+    started = time.perf_counter()
+    config = resolve_configuration(settings)
+    check_driver(settings)
+    state_dir = changes.state_directory(db, settings.destination, settings.dataset)
+    try:
+        with _pipelines(settings, state_dir.parent / "pipelines")[0].sql_client() as client:
+            in_destination = swap.delivered_version(client)
+        sent_state = changes.read_state(state_dir)
+        full = in_destination is None or in_destination != sent_state.version
+        try:
+            done = _once(db, settings, state_dir, sent_state, full)
+        except swap.CountMismatch:
+            # Rows changed in the destination behind syncscope's back (deleted by hand, a restore):
+            # the changes alone cannot mend that, everything can.
+            done = _once(db, settings, state_dir, sent_state, True)
+    except (DeliverConfigError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise DeliveryError(_one_line(settings, exc, config)) from exc
+    done.seconds = round(time.perf_counter() - started, 3)
+    return done
+
+
+def _once(
+    db: Path, settings: DeliverSettings, state_dir: Path, sent_state: changes.SentState, full: bool
+) -> Delivery:
+    """One attempt: snapshot, DDL, load, final transaction, then the local record moves on."""
+    pipelines_dir = state_dir.parent / "pipelines"
+    live, staged = _pipelines(settings, pipelines_dir)
+    now = datetime.now(UTC)
+    version = now.strftime(VERSION_FORMAT)
+    read = snapshot.read(db, settings, sent_state, full, state_dir, version)
+    try:
+        file_format = "csv" if settings.destination in transport.CSV_DESTINATIONS else None
+        ddl: dict[str, list] = defaultdict(list)
+        for item in read.items:
+            ddl[item.target.dataset].append(_resource(item.ddl.empty_table(), item.target.table, "append"))
+        ddl[settings.dataset].append(_resource(DELIVERY_SCHEMA.empty_table(), swap.DELIVERY_TABLE, "append"))
+        data = [
+            _resource(t, name, "replace", hints) for i in read.items for name, (t, hints) in i.loads.items()
+        ]
+        warehouse = str(Path(os.path.abspath(db)))
+        rows = [(version, read.as_of, now, i.target.label, i.target.rows, warehouse) for i in read.items]
+        stamp = pa.Table.from_pylist(
+            [dict(zip(DELIVERY_SCHEMA.names, r, strict=True)) for r in rows], DELIVERY_SCHEMA
+        )
+        data.append(_resource(stamp, swap.DELIVERY_TABLE, "replace"))
+        for dataset, resources in ddl.items():
+            pipeline = live if dataset == settings.dataset else _pipeline(settings, dataset, pipelines_dir)
+            _run(pipeline, resources, file_format)
+        _run(staged, data, file_format)
+        sent = dict(staged.last_trace.last_normalize_info.row_counts)
+        with live.sql_client() as client:
+            swap.apply(client, settings.load_dataset, [item.target for item in read.items])
+    except BaseException:
+        changes.discard(read.prepared)
+        raise
+    changes.commit_state(state_dir, version, read.prepared)
+    rows = {item.target.label: item.target.rows for item in read.items}
+    return Delivery(settings.destination, settings.dataset, version, rows, sent, read.full)
+
+
+def _resource(table: pa.Table, name: str, disposition: str, hints: dict | None = None) -> object:
+    return dlt.resource(table, name=name, write_disposition=disposition, columns=hints or None)
+
+
+def _run(pipeline: dlt.Pipeline, resources: list, file_format: str | None) -> None:
+    if pipeline.has_pending_data:  # a killed delivery's package would load an old snapshot
+        pipeline.abort_packages()
+    pipeline.run(resources, loader_file_format=file_format)
+
+
+def _pipeline(settings: DeliverSettings, dataset: str, pipelines_dir: Path) -> dlt.Pipeline:
+    """One dlt pipeline per destination dataset; its load files are not gzipped.
+
+    dlt gzips CSV and JSONL load files by default: 27 of the 31 s its normalize step took for
+    1 M `sync_runs` rows (bench/RESULTS.md case 6), for files that only cross loopback or the
+    local disk before `COPY`. Scoped to these pipelines by name (a user's setting still wins).
+    """
+    name = f"syncscope_deliver_{settings.destination}_{dataset}"
+    key = f"{name}.normalize.data_writer.disable_compression"
+    if dlt.config.get(key, bool) is None:
+        dlt.config[key] = True
+    return dlt.pipeline(
+        name, destination=settings.destination, dataset_name=dataset, pipelines_dir=str(pipelines_dir)
+    )
+
+
+def _pipelines(settings: DeliverSettings, pipelines_dir: Path) -> tuple[dlt.Pipeline, dlt.Pipeline]:
+    """The live dataset's pipeline (DDL and the final transaction) and the load dataset's."""
+    return (
+        _pipeline(settings, settings.dataset, pipelines_dir),
+        _pipeline(settings, settings.load_dataset, pipelines_dir),
+    )
+
+
+def _one_line(settings: DeliverSettings, exc: BaseException, config: object) -> str:
+    """The innermost cause's first line, every credential value masked."""
+    cause = exc
+    while cause.__cause__ is not None or (cause.__context__ is not None and not cause.__suppress_context__):
+        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+    text = (str(cause).strip().splitlines() or [type(cause).__name__])[0].strip()
+    credentials = getattr(config, "credentials", None)
+    for name in SECRET_FIELDS:
+        value = getattr(credentials, name, None)
+        if isinstance(value, str) and value:
+            text = text.replace(value, "***")
+    return f"{settings.destination} (dataset {settings.dataset}): {text}; the next run delivers again"
