@@ -53,6 +53,7 @@ class RunOutcome:
     model_error: str = ""
     tests_passed: int = 0
     failed_tests: list[DataTest] = field(default_factory=list)  # failed or could not run
+    warned_tests: list[DataTest] = field(default_factory=list)  # `severity: warn` tests with rows
     publication: Publication | None = None
     publish_error: str = ""
     current: str = ""  # the vendor (or step) in progress, for the deadline's message
@@ -135,6 +136,7 @@ def run_all(
         except ModelError as exc:  # the warehouse could not be opened for the tests
             tests = [DataTest("data tests", error=str(exc))]
         outcome.failed_tests = [t for t in tests if t.failed]
+        outcome.warned_tests = [t for t in tests if t.warned]
         outcome.tests_passed = len(tests) - len(outcome.failed_tests)
         if publish and not outcome.failed_tests:
             try:

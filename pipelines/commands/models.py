@@ -43,7 +43,8 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
     try:
         with warehouse_lock(db):  # a run loading meanwhile would fail on the held file
             result = build(db, as_of=as_of, degraded_below=degraded_below)
-            failed = [t for t in run_tests(db) if t.failed]
+            tests = run_tests(db)
+            failed = [t for t in tests if t.failed]
     except LockHeld as exc:
         click.echo(f"models: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
@@ -54,6 +55,8 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
         click.echo(f"models: {exc}", err=True)
         sys.exit(1)
     click.echo(f"built {len(result.models)} models in {result.seconds:.2f}s")
+    for test in [t for t in tests if t.warned]:
+        click.echo(f"data test warning: {plain(test.report())}", err=True)
     for test in failed:
         click.echo(f"data test {plain(test.report())}", err=True)  # rows hold vendor text
     if failed:

@@ -74,6 +74,11 @@ def execute(
             "data test", test.report(), ok=False, test=test.name, failures=test.failures,
             error=test.error or None, rows=test.shown_rows(),
         )  # fmt: skip
+    for test in outcome.warned_tests:
+        reporter.step(
+            "data test", f"warning: {test.report()}", test=test.name, failures=test.failures,
+            rows=test.shown_rows(), severity="warn",
+        )  # fmt: skip
     if outcome.failed_tests:
         failed = len(outcome.failed_tests)
         reporter.step(

@@ -265,3 +265,34 @@ def test_a_test_file_that_cannot_run_fails_in_one_line_naming_it(warehouse: Path
         "sql/tests/two.sql cannot run: a data test is exactly one SELECT of the offending rows"
     )
     assert all("\n" not in t.report() for t in failed.values())
+
+
+VALUES = "sql/tests/vendor_values_in_range.sql"
+
+
+def test_negative_vendor_values_are_null_in_the_marts_and_warned_not_gating(warehouse: Path) -> None:
+    tamper(
+        warehouse,
+        "update raw_ai_squared.sync_runs set finished_at = timestamptz '2026-11-20 09:05:00+00' where id = 11",
+        "alter table raw_ai_squared.sync_runs add column duration double",
+        "alter table raw_ai_squared.sync_runs add column successful_rows bigint",
+        "update raw_ai_squared.sync_runs set duration = -300, successful_rows = -4 where id = 11",
+    )
+    build(warehouse, as_of=AS_OF)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        row = con.execute(
+            "select duration_s, rows_synced, rows_per_s from marts.sync_runs where run_id = '11'"
+        ).fetchone()
+        raw = con.execute(
+            "select duration, successful_rows from raw_ai_squared.sync_runs where id = 11"
+        ).fetchone()
+    assert row == (None, None, None) and raw == (-300, -4), "null in the marts, kept raw"
+    tests = {t.name: t for t in run_tests(warehouse)}
+    assert not [t.name for t in tests.values() if t.failed], "a vendor's negative value gates nothing"
+    warned = tests[VALUES]
+    assert warned.warned and warned.rows == [("ai_squared", "1", "11", -300.0, -4, None)]
+
+
+def test_the_vendor_values_test_is_silent_on_sane_values(warehouse: Path) -> None:
+    values = {t.name: t for t in run_tests(warehouse)}[VALUES]
+    assert (values.failures, values.warned, values.severity) == (0, False, "warn")
