@@ -273,7 +273,8 @@ VALUES = "sql/tests/vendor_values_in_range.sql"
 def test_negative_vendor_values_are_null_in_the_marts_and_warned_not_gating(warehouse: Path) -> None:
     tamper(
         warehouse,
-        "update raw_ai_squared.sync_runs set finished_at = timestamptz '2026-11-20 09:05:00+00' where id = 11",
+        "update raw_ai_squared.sync_runs set finished_at = timestamptz '2026-11-20 09:05:00+00' "
+        "where id = 11",
         "alter table raw_ai_squared.sync_runs add column duration double",
         "alter table raw_ai_squared.sync_runs add column successful_rows bigint",
         "update raw_ai_squared.sync_runs set duration = -300, successful_rows = -4 where id = 11",
