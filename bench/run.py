@@ -23,11 +23,12 @@ from pathlib import Path
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-from bench import cases_load, cases_scale
+from bench import cases_load, cases_replay, cases_scale
 from bench.results import Case, machine, write
 from bench.settings import Settings
 
-CASES = ("throughput", "latency", "memory", "models")  # throughput includes case 3 (incremental)
+# throughput includes case 3 (incremental); replay and noop are cases 1 and 3 on the replay server
+CASES = ("throughput", "latency", "memory", "models", "replay", "noop")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -48,7 +49,13 @@ def run_cases(settings: Settings, log: bool = True) -> list[Case]:
         if "models" in settings.cases:
             say("case 5: models ...", flush=True)
             cases.append(cases_scale.models(settings, warehouse))
-    order = ["throughput", "latency", "incremental", "memory", "models"]
+    if "replay" in settings.cases:
+        say("case 1b: throughput on the replay server ...", flush=True)
+        cases.append(cases_replay.throughput(settings))
+    if "noop" in settings.cases:
+        say("case 3b: no-op on 1,000 syncs on the replay server ...", flush=True)
+        cases.append(cases_replay.noop(settings))
+    order = ["throughput", "replay", "latency", "incremental", "noop", "memory", "models"]
     return sorted(cases, key=lambda c: order.index(c.key))
 
 

@@ -17,6 +17,11 @@ REST_API = World(syncs=5, days=14, records=110_000, plain_numbers=True)
 LATENCY = World(syncs=200, days=7, records=20_000, latency_ms=50)
 # Case 4 and 5: the README's large preset (1,000 syncs, 28 days) at 1 M and 5 M records; only
 # the record volume differs between the two.
+# Case 1b on the replay server (bench/replay.py holds every page in memory: ~0.55 KB a record,
+# so half a million records keeps it near 300 MB on a shared machine).
+REPLAY = World(syncs=50, days=14, records=500_000)
+# Case 3b: the no-op on 1,000 syncs (the request floor grows with syncs, not records).
+NOOP = World(syncs=1000, days=7, records=200_000)
 MEMORY = (World(syncs=1000, days=28, records=1_000_000), World(syncs=1000, days=28, records=5_000_000))
 
 
@@ -31,9 +36,11 @@ class Settings:
     rest_api: World = REST_API
     latency: World = LATENCY
     memory: tuple[World, ...] = MEMORY
+    replay: World = REPLAY
+    noop: World = NOOP
     levers: bool = True  # case 4: also measure DuckDB memory_limit/threads and file rotation
     advance_s: int = 3600  # case 3: the clock move before the incremental load
-    cases: tuple[str, ...] = ("throughput", "latency", "memory", "models")
+    cases: tuple[str, ...] = ("throughput", "latency", "memory", "models", "replay", "noop")
 
     @classmethod
     def toy(cls, workdir: Path) -> Settings:
@@ -46,4 +53,6 @@ class Settings:
             latency=World(syncs=3, days=2, records=500, latency_ms=20),
             memory=(World(syncs=3, days=2, records=1_000), World(syncs=3, days=2, records=3_000)),
             levers=False,
+            replay=World(syncs=3, days=2, records=2_000),
+            noop=World(syncs=12, days=2, records=1_000),
         )

@@ -10,9 +10,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import httpx
 import pytest
 
-from bench import cases_load, cases_scale
+from bench import cases_load, cases_replay, cases_scale
+from bench.replay_proc import ReplayProcess
 from bench.results import ANALYSIS, Case
 from bench.run import main
 from bench.settings import Settings
@@ -83,3 +85,35 @@ def test_command_writes_results_and_keeps_the_analysis(tmp_path: Path) -> None:
     assert "old figures" not in text and text.endswith(f"{ANALYSIS}\nA person's analysis.\n")
     for needed in ("## Targets", "2. Latency hiding", "dlt 1.", "duckdb", "RAM", "python -m bench --toy"):
         assert needed in text
+
+
+def test_replay_server_serves_the_recorded_load_and_nothing_else(toy: Settings) -> None:
+    """Case 1b at toy size: the fetch loop, the ceiling and syncscope see the same recorded pages."""
+    case = cases_replay.throughput(toy)
+    _well_formed(case)
+    data = case.data
+    assert data["fetch_rows_per_s"] > 0 and data["syncscope_rows_per_s"] > 0
+    fetch, ceiling, syncscope = case.rows
+    assert fetch[2] == ceiling[2] == syncscope[2], "the fetch loop counts exactly the rows loaded"
+    assert fetch[3] == ceiling[3] == syncscope[3], "every load made exactly the recorded requests"
+    with cases_load.SandboxProcess(toy.replay, toy.workdir) as box:
+        truth = box.counts()
+    assert int(syncscope[2].replace(",", "")) == truth["syncs"] + truth["runs"] + truth["records"]
+
+
+def test_replay_server_answers_502_for_what_was_not_recorded(toy: Settings) -> None:
+    with ReplayProcess(toy.replay, toy.workdir, {}) as replay:
+        response = httpx.get(f"{replay.base_url}/api/v1/syncs?per_page=100")
+        assert response.status_code == 502
+        assert response.json() == {"error": "not recorded", "target": "/api/v1/syncs?per_page=100"}
+        with pytest.raises(RuntimeError, match=r"^1 requests were not recorded: the load was not a replay$"):
+            replay.requests()
+
+
+def test_noop_on_many_syncs_on_the_replay_at_toy_size(toy: Settings) -> None:
+    case = cases_replay.noop(toy)
+    _well_formed(case)
+    full, noop = case.rows
+    assert case.data["floor"] == 1 + 12, "one page of the sync list, then page 1 of each of the 12 syncs"
+    assert int(noop[1]) == case.data["noop_requests"] == case.data["floor"]
+    assert noop[2] == "0" and int(full[2].replace(",", "")) > 0
