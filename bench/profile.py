@@ -10,6 +10,11 @@ py-spy is not a project dependency (`pip install py-spy` into the venv to use th
 
     python -m bench.profile --syncs 50 --days 14 --records 1100000
     python -m bench.profile --syncs 1000 --days 28 --records 5000000 --all-threads
+    python -m bench.profile --records 500000 --replay --flame bench/out/flame.svg
+
+`--replay` loads from the replay server (bench/replay.py, recorded from the sandbox first), so
+the samples show syncscope's own costs rather than its wait on the sandbox; `--flame` also keeps
+an SVG flame graph of a second, identical load (py-spy writes one format per recording).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 
 from bench.cases_load import SYNCSCOPE_ENV
 from bench.measure import ISOLATED, ROOT
+from bench.replay_proc import ReplayProcess
 from bench.sandbox_proc import SandboxProcess, World
 
 RATE = 100  # samples per second
@@ -72,18 +78,40 @@ def summarise(raw: Path, seconds: float, top: int = 12) -> str:
     return "\n".join(out)
 
 
-def profile(world: World, kind: str, extra: dict[str, str], gil: bool, out: Path) -> str:
+def _server(world: World, tmp: Path, replay: bool) -> SandboxProcess | ReplayProcess:
+    """The sandbox, or a replay server recorded from it by one crawl of a full load's pages."""
+    if not replay:
+        return SandboxProcess(world, tmp)
+    from bench.measure import run_worker
+
+    def record(server: ReplayProcess) -> None:
+        run_worker("ceiling", tmp / "unused.duckdb", server.env)
+
+    return ReplayProcess(world, tmp, {"full": record})
+
+
+def profile(
+    world: World,
+    kind: str,
+    extra: dict[str, str],
+    gil: bool,
+    out: Path,
+    replay: bool = False,
+    flame: Path | None = None,
+) -> str:
     """Start the world, load it once under py-spy, return the summary (raw samples in `out`)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    with tempfile.TemporaryDirectory() as tmp, SandboxProcess(world, Path(tmp)) as box:
+    with tempfile.TemporaryDirectory() as tmp, _server(world, Path(tmp), replay) as box:
         env = {k: v for k, v in os.environ.items() if not k.startswith(ISOLATED)}
         env.update({**box.env, **extra, "RUNTIME__DLTHUB_TELEMETRY": "false"})
-        worker = [sys.executable, "-m", "bench.worker", kind, "--db", str(Path(tmp) / "p.duckdb")]
         flags = ["--gil"] if gil else ["--threads"]
-        command = [spy, "record", "-r", str(RATE), "-f", "raw", "-o", str(out), "--threads", *flags, "--"]
-        started = time.perf_counter()
-        subprocess.run([*command, *worker], cwd=ROOT, env=env, check=True, capture_output=True)
-        seconds = time.perf_counter() - started
+        seconds = 0.0
+        for n, (fmt, path) in enumerate([("raw", out)] + ([("flamegraph", flame)] if flame else [])):
+            worker = [sys.executable, "-m", "bench.worker", kind, "--db", str(Path(tmp) / f"p{n}.duckdb")]
+            command = [spy, "record", "-r", str(RATE), "-f", fmt, "-o", str(path), "--threads", *flags, "--"]
+            started = time.perf_counter()
+            subprocess.run([*command, *worker], cwd=ROOT, env=env, check=True, capture_output=True)
+            seconds = seconds or time.perf_counter() - started
     return summarise(out, seconds)
 
 
@@ -97,10 +125,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--all-threads", action="store_true", help="every busy thread, not the GIL holder")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="extra env")
     parser.add_argument("--out", type=Path, default=Path("profile.raw.txt"), help="py-spy's raw samples")
+    parser.add_argument("--replay", action="store_true", help="load from the replay server, not the sandbox")
+    parser.add_argument("--flame", type=Path, help="also write an SVG flame graph (a second load)")
     args = parser.parse_args(argv)
     world = World(args.syncs, args.days, args.records, args.latency_ms)
     extra = {**(SYNCSCOPE_ENV if args.kind == "syncscope" else {}), **dict(s.split("=", 1) for s in args.set)}
-    print(profile(world, args.kind, extra, not args.all_threads, args.out))
+    print(profile(world, args.kind, extra, not args.all_threads, args.out, args.replay, args.flame))
 
 
 if __name__ == "__main__":
