@@ -19,6 +19,7 @@ seen_at) after the load, and names the first reason in the run's output.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -175,19 +176,29 @@ class Shape:
         """A coerced copy of `row`; RowError naming the first field that cannot be used."""
         if not isinstance(row, dict):
             raise RowError("(row)", f"expected an object, got {type(row).__name__}")
-        out = {k: _cut_strings(v) if k not in self._top else v for k, v in row.items()}
-        for path, kind in self.fields.items():
-            parent, name = _parent(out, path)
+        top = self._top
+        out = {k: v if k in top else _cut_strings(v) for k, v in row.items()}
+        for path, nested, kind, required in self._plan:
+            if nested:
+                parent, name = _parent(out, path)
+            else:  # a top-level field (most of them): no path to walk
+                parent, name = out, path
             if parent is None or name not in parent or parent[name] is None:
-                if path in self.required:
+                if required:
                     raise RowError(path, "missing")
                 continue
-            parent[name] = KINDS[kind](path, parent[name])
+            parent[name] = kind(path, parent[name])
         return out
 
-    @property
-    def _top(self) -> set[str]:
-        return {p.split(".", 1)[0] for p in self.fields if "." not in p}
+    # Computed once per Shape, not per row: the profile on the replay server (bench/RESULTS.md)
+    # showed these two, rebuilt for every key of every row, as a load's largest own cost.
+    @functools.cached_property
+    def _top(self) -> frozenset[str]:
+        return frozenset(p for p in self.fields if "." not in p)
+
+    @functools.cached_property
+    def _plan(self) -> tuple[tuple[str, bool, Any, bool], ...]:
+        return tuple((p, "." in p, KINDS[k], p in self.required) for p, k in self.fields.items())
 
     def key_ids(self, row: Any) -> dict[str, Any]:
         if not isinstance(row, dict):
