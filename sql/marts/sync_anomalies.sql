@@ -1,0 +1,222 @@
+-- grain: one row per anomalous point: vendor, sync, run or UTC day, metric.
+-- key: vendor, sync_id, metric, point
+-- A point is unusual for *this* sync when it lies far from the sync's own recent history.
+-- Points (only runs ended at or before as_of count):
+--   rows_synced, duration_s, rows_per_s: one per succeeded run with a value > 0, at its ended_at
+--     (a run that found nothing to move is no volume point: change-only syncs move nothing on
+--     most runs, and a zero would make every batch a spike);
+--   runs_per_day: ended runs per UTC day of ended_at, 0 on a day without any, for the days
+--     strictly between the sync's first and last day with a run (both are partial: history or
+--     the schedule starts or stops in them, so a disabled or stale sync is no "drop");
+--   failed_record_share: per UTC day, rows_failed / (rows_synced + rows_failed) over succeeded
+--     runs with both counters known, where that sum is > 0.
+-- Baseline of a point: the same sync's points of the same metric strictly before it within the
+--   trailing window (run points: [t - 28 days, t); day points: the 28 days before), the point
+--   itself excluded. Daily metrics use only the same weekday's points when every weekday has
+--   >= 4 points in the window (weekday seasonality). No verdict with fewer than 7 points in the
+--   window (the seasonal baseline then has its >= 4).
+-- Scale: per-run metrics are multiplicative (a 10x drop must weigh like a 10x spike), so their
+--   z-score is taken on ln(value): typical = exp(mean ln), spread shown as a factor ×/÷;
+--   daily metrics on the values themselves.
+-- z = (x - mean) / greatest(stddev, floor): floor 0.05 on the log scale (5%), else
+--   greatest(5% of |mean|, an absolute floor: 0.2 runs, 0.005 share). Flagged when
+--   |z| >= sensitivity (meta.params.anomaly_sensitivity, default 3, or the sync's override in
+--   meta.anomaly_sensitivity) and the change from typical is >= 20% of typical and >= a minimum
+--   per metric (10 rows, 5 s, 1 row/s, 1 run, 0.01 share): flat or tiny series do not flood.
+-- direction: spike (above typical) or drop. open_anomalies in sync_health counts points whose
+--   point_at (run: ended_at; day: the day's end) lies in (as_of - 24 h, as_of].
+with params as (
+    select a.as_of, p.anomaly_sensitivity
+    from marts.as_of as a
+    cross join meta.params as p
+),
+
+runs as (
+    select r.vendor, r.sync_id, r.run_id, r.status, r.ended_at, r.duration_s, r.rows_synced, r.rows_failed,
+        r.rows_per_s
+    from marts.sync_runs as r
+    cross join params as p
+    where r.ended_at <= p.as_of
+),
+
+run_values as (
+    select vendor, sync_id, 'rows_synced' as metric, run_id, ended_at, cast(rows_synced as double) as value
+    from runs where status = 'succeeded' and rows_synced > 0
+    union all
+    select vendor, sync_id, 'duration_s', run_id, ended_at, duration_s
+    from runs where status = 'succeeded' and duration_s > 0
+    union all
+    select vendor, sync_id, 'rows_per_s', run_id, ended_at, rows_per_s
+    from runs where status = 'succeeded' and rows_per_s > 0
+),
+
+run_baselines as (
+    select
+        vendor, sync_id, metric, run_id as point, run_id, ended_at as point_at, value, 'log' as scale,
+        false as seasonal,
+        avg(ln(value)) over w as baseline_mean,
+        stddev_samp(ln(value)) over w as baseline_stddev,
+        count(*) over w as baseline_n,
+        count(*) over w as window_n
+    from run_values
+    window w as (
+        partition by vendor, sync_id, metric order by extract(epoch from ended_at)
+        range between 2419200 preceding and current row exclude group
+    )
+),
+
+run_days as (
+    select
+        vendor,
+        sync_id,
+        cast(ended_at at time zone 'UTC' as date) as day,
+        count(*) as runs,
+        sum(rows_failed) filter (where status = 'succeeded' and rows_synced + rows_failed >= 0) as failed,
+        sum(rows_synced + rows_failed) filter (where status = 'succeeded') as moved
+    from runs
+    group by vendor, sync_id, day
+),
+
+spans as (
+    select vendor, sync_id, min(day) as first_day, max(day) as last_day
+    from run_days
+    group by vendor, sync_id
+),
+
+calendar as (
+    select vendor, sync_id, cast(unnest(range(first_day + 1, last_day, interval 1 day)) as date) as day
+    from spans
+    where last_day - first_day >= 2
+),
+
+day_values as (
+    select c.vendor, c.sync_id, 'runs_per_day' as metric, c.day, cast(coalesce(d.runs, 0) as double) as value
+    from calendar as c
+    left join run_days as d on c.vendor = d.vendor and c.sync_id = d.sync_id and c.day = d.day
+    union all
+    select vendor, sync_id, 'failed_record_share', day, cast(failed as double) / moved
+    from run_days
+    where moved > 0
+),
+
+day_windows as (
+    select
+        *,
+        avg(value) over w_all as all_mean,
+        stddev_samp(value) over w_all as all_stddev,
+        count(*) over w_all as all_n,
+        least(
+            count(*) filter (where isodow(day) = 1) over w_all,
+            count(*) filter (where isodow(day) = 2) over w_all,
+            count(*) filter (where isodow(day) = 3) over w_all,
+            count(*) filter (where isodow(day) = 4) over w_all,
+            count(*) filter (where isodow(day) = 5) over w_all,
+            count(*) filter (where isodow(day) = 6) over w_all,
+            count(*) filter (where isodow(day) = 7) over w_all
+        ) as fewest_per_weekday,
+        avg(value) over w_dow as dow_mean,
+        stddev_samp(value) over w_dow as dow_stddev,
+        count(*) over w_dow as dow_n
+    from day_values
+    window
+        w_all as (
+            partition by vendor, sync_id, metric order by day - date '1970-01-01'
+            range between 28 preceding and 1 preceding
+        ),
+        w_dow as (
+            partition by vendor, sync_id, metric, isodow(day) order by day - date '1970-01-01'
+            range between 28 preceding and 1 preceding
+        )
+),
+
+day_baselines as (
+    select
+        vendor, sync_id, metric, strftime(day, '%Y-%m-%d') as point, cast(null as varchar) as run_id,
+        cast(day + interval 1 day as timestamptz) as point_at, value, 'linear' as scale,
+        fewest_per_weekday >= 4 as seasonal,
+        case when fewest_per_weekday >= 4 then dow_mean else all_mean end as baseline_mean,
+        case when fewest_per_weekday >= 4 then dow_stddev else all_stddev end as baseline_stddev,
+        case when fewest_per_weekday >= 4 then dow_n else all_n end as baseline_n,
+        all_n as window_n
+    from day_windows
+),
+
+baselines as (
+    select * from run_baselines
+    union all
+    select * from day_baselines
+),
+
+limits as (
+    select * from (values
+        ('rows_synced', 'rows synced', 0.0, 10.0, 'runs'),
+        ('duration_s', 'duration (s)', 0.0, 5.0, 'runs'),
+        ('rows_per_s', 'rows/s', 0.0, 1.0, 'runs'),
+        ('runs_per_day', 'runs per day', 0.2, 1.0, 'days'),
+        ('failed_record_share', 'failed-record share', 0.005, 0.01, 'days')
+    ) as t(metric, label, stddev_floor, min_change, unit)
+),
+
+scored as (
+    select
+        b.*,
+        l.label,
+        l.min_change,
+        l.unit,
+        coalesce(o.sensitivity, p.anomaly_sensitivity) as sensitivity,
+        case when b.scale = 'log' then exp(b.baseline_mean) else b.baseline_mean end as typical,
+        case when b.scale = 'log' then ln(b.value) else b.value end as x,
+        greatest(
+            coalesce(b.baseline_stddev, 0),
+            case when b.scale = 'log' then 0.05 else greatest(0.05 * abs(b.baseline_mean), l.stddev_floor) end
+        ) as stddev_used
+    from baselines as b
+    inner join limits as l on b.metric = l.metric
+    cross join params as p
+    left join meta.anomaly_sensitivity as o on b.vendor = o.vendor and b.sync_id = o.sync_id
+    where b.window_n >= 7 and b.baseline_n >= 2
+),
+
+flagged as (
+    select
+        *,
+        (x - baseline_mean) / stddev_used as z_score,
+        case when abs(value) >= 100 then format('{:,.0f}', value) else format('{:.3g}', value) end as value_text,
+        case when abs(typical) >= 100 then format('{:,.0f}', typical) else format('{:.3g}', typical) end
+            as typical_text,
+        case
+            when scale = 'log' then '×/÷ ' || format('{:.2f}', exp(stddev_used))
+            else '± ' || format('{:.3g}', stddev_used)
+        end as spread_text
+    from scored
+),
+
+final as (
+    select
+        vendor,
+        sync_id,
+        metric,
+        point,
+        run_id,
+        point_at,
+        value,
+        scale,
+        seasonal,
+        baseline_mean,
+        baseline_stddev,
+        baseline_n,
+        typical,
+        z_score,
+        case when z_score > 0 then 'spike' else 'drop' end as direction,
+        sensitivity,
+        label || ' ' || value_text || ' vs usual ' || typical_text || ' ' || spread_text || ' over '
+        || baseline_n || case when seasonal then ' same-weekday ' else ' ' end || unit
+        || ' (z ' || format('{:+.1f}', z_score) || ')' as explanation
+    from flagged
+    where
+        abs(z_score) >= sensitivity
+        and abs(value - typical) >= 0.2 * abs(typical)
+        and abs(value - typical) >= min_change
+)
+
+select * from final
