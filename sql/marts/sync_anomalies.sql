@@ -8,8 +8,9 @@
 --   runs_per_day: ended runs per UTC day of ended_at, 0 on a day without any, for the days
 --     strictly between the sync's first and last day with a run (both are partial: history or
 --     the schedule starts or stops in them, so a disabled or stale sync is no "drop");
---   failed_record_share: per UTC day, rows_failed / (rows_synced + rows_failed) over succeeded
---     runs with both counters known, where that sum is > 0.
+--   failed_record_share: per UTC day before as_of's (a day is judged once complete),
+--     rows_failed / (rows_synced + rows_failed) over succeeded runs with both counters known,
+--     where that sum is > 0.
 -- Baseline of a point: the same sync's points of the same metric strictly before it within the
 --   trailing window (run points: [t - 28 days, t); day points: the 28 days before), the point
 --   itself excluded. Daily metrics use only the same weekday's points when every weekday has
@@ -94,9 +95,10 @@ day_values as (
     from calendar as c
     left join run_days as d on c.vendor = d.vendor and c.sync_id = d.sync_id and c.day = d.day
     union all
-    select vendor, sync_id, 'failed_record_share', day, cast(failed as double) / moved
-    from run_days
-    where moved > 0
+    select d.vendor, d.sync_id, 'failed_record_share', d.day, cast(d.failed as double) / d.moved
+    from run_days as d
+    cross join params as p
+    where d.moved > 0 and d.day < cast(p.as_of at time zone 'UTC' as date)
 ),
 
 day_windows as (
