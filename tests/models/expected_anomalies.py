@@ -54,7 +54,7 @@ def run_points(runs: pd.DataFrame) -> list[dict]:
             times = group["ended_at"].to_numpy(dtype="datetime64[ns]")
             logs = np.log(group["value"].to_numpy(dtype=float))
             for i, (run_id, ended, value) in enumerate(
-                zip(group["run_id"], group["ended_at"], group["value"])
+                zip(group["run_id"], group["ended_at"], group["value"], strict=True)
             ):
                 t = times[i]
                 lo = np.searchsorted(times, t - WINDOW.to_timedelta64(), "left")

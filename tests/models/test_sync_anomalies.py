@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from pipelines.models import build, run_tests
+from pipelines.runner import run_vendor
 from sandbox.config import WorldConfig
 from sandbox.service import Sandbox
 from tests.conftest import START_MS
 from tests.models import expected
 from tests.models.compare import assert_mart_equals, mart
 from tests.models.expected_anomalies import anomalies
-from tests.sources.conftest import Loader
 
 KEYS = ["vendor", "sync_id", "metric", "point"]
 
@@ -30,7 +30,6 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame
     """The default world's AI Squared and Timbal runs in a warehouse, and the same runs from the truth."""
     db = tmp_path_factory.mktemp("anomalies") / "warehouse.duckdb"
     monkeypatch = pytest.MonkeyPatch()
-    from pipelines.runner import run_vendor
 
     with Sandbox(default_world()) as box:
         for name, value in box.env().items():
