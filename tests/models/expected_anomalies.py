@@ -121,28 +121,30 @@ def day_points(runs: pd.DataFrame, as_of: pd.Timestamp) -> list[dict]:
     return out
 
 
+def score(point: dict) -> tuple[float, float, float]:
+    """(z, typical, stddev used) of a point with a baseline of >= 2 points."""
+    mean, stddev, value = point["baseline_mean"], point["baseline_stddev"], point["value"]
+    if point["scale"] == "log":
+        used = max(stddev or 0.0, LOG_FLOOR)
+        return (math.log(value) - mean) / used, math.exp(mean), used
+    abs_floor = METRICS[point["metric"]][1]
+    used = max(stddev or 0.0, RELATIVE_FLOOR * abs(mean), abs_floor)
+    return (value - mean) / used, mean, used
+
+
 def judge(point: dict, sensitivity: float) -> dict | None:
     """The point with its z-score and sentence when it is anomalous, else None."""
-    label, abs_floor, min_change, unit = METRICS[point["metric"]]
-    mean, stddev, n, value = (
-        point["baseline_mean"],
-        point["baseline_stddev"],
-        point["baseline_n"],
-        point["value"],
-    )
-    if n < 2:
+    label, _, min_change, unit = METRICS[point["metric"]]
+    if point["baseline_n"] < 2:
         return None
-    if point["scale"] == "log":
-        typical, x, used = math.exp(mean), math.log(value), max(stddev or 0.0, LOG_FLOOR)
-        spread = f"×/÷ {math.exp(used):.2f}"
-    else:
-        typical, x, used = mean, value, max(stddev or 0.0, RELATIVE_FLOOR * abs(mean), abs_floor)
-        spread = f"± {used:.3g}"
-    z = (x - mean) / used
+    z, typical, used = score(point)
+    value = point["value"]
+    spread = f"×/÷ {math.exp(used):.2f}" if point["scale"] == "log" else f"± {used:.3g}"
     change = abs(value - typical)
     if abs(z) < sensitivity or change < MIN_RELATIVE_CHANGE * abs(typical) or change < min_change:
         return None
     kind = " same-weekday " if point["seasonal"] else " "
+    n = point["baseline_n"]
     sentence = (
         f"{label} {_number(value)} vs usual {_number(typical)} {spread} over {n}{kind}{unit} (z {z:+.1f})"
     )
