@@ -12,6 +12,7 @@ class Thresholds:
     min_success_rate: float = 0.9  # 7-day success rate
     max_staleness_factor: float = 2.0  # seconds since success / expected interval
     max_failing_streak: int = 3  # consecutive failed runs
+    max_anomalies: int | None = None  # open anomalies (marts.sync_anomalies, last 24 h); None: unchecked
 
 
 def breaches(rows: list[dict], limits: Thresholds) -> list[dict]:
@@ -32,6 +33,9 @@ def breaches(rows: list[dict], limits: Thresholds) -> list[dict]:
             reasons.append(
                 f"{row['consecutive_failures']} failed runs in a row > {limits.max_failing_streak}"
             )
+        open_anomalies = row.get("open_anomalies") or 0
+        if limits.max_anomalies is not None and open_anomalies > limits.max_anomalies:
+            reasons.append(f"{open_anomalies} anomalies in the last 24 h > {limits.max_anomalies}")
         if reasons:
             out.append({**row, "reasons": reasons})
     return out

@@ -20,7 +20,15 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.lock import warehouse_lock
-from pipelines.models import DEGRADED_BELOW, BuildResult, DataTest, ModelError, build, run_tests
+from pipelines.models import (
+    ANOMALY_SENSITIVITY,
+    DEGRADED_BELOW,
+    BuildResult,
+    DataTest,
+    ModelError,
+    build,
+    run_tests,
+)
 from pipelines.publish import Publication, publish_marts
 from pipelines.runner import VendorResult, run_vendor
 
@@ -59,6 +67,7 @@ def run_all(
     on_result: object = None,
     publish: bool = True,
     publish_dir: Path | None = None,
+    anomaly_sensitivity: float = ANOMALY_SENSITIVITY,
 ) -> RunOutcome:
     """Load `vendors` one after another (one failing never stops the others), build, publish.
 
@@ -73,7 +82,9 @@ def run_all(
             if callable(on_result):
                 on_result(result)
         try:
-            outcome.models = build(db, as_of=as_of, degraded_below=degraded_below)
+            outcome.models = build(
+                db, as_of=as_of, degraded_below=degraded_below, anomaly_sensitivity=anomaly_sensitivity
+            )
         except ModelError as exc:
             outcome.model_error = str(exc)
             return outcome

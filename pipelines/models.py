@@ -100,8 +100,13 @@ def build(
 ) -> BuildResult:
     """(Re)build every model in one transaction; raise ModelError naming the failing file.
 
-    `sensitivity_overrides` maps (vendor, sync_id) to that sync's own anomaly sensitivity.
+    `sensitivity_overrides` maps (vendor, sync_id) to that sync's own anomaly sensitivity;
+    None reads them from `[anomalies.syncs]` in the config (pipelines/anomaly_settings.py).
     """
+    if sensitivity_overrides is None:
+        from pipelines.anomaly_settings import sensitivity_overrides as configured  # imports this module
+
+        sensitivity_overrides = configured()
     started = time.perf_counter()
     models = order(discover(sql_dir))
     with _connect(db) as con:
@@ -118,7 +123,7 @@ def build(
             con.execute(
                 "insert into meta.params values (?, ?, ?)", [as_of, degraded_below, anomaly_sensitivity]
             )
-            _write_overrides(con, sensitivity_overrides or {})
+            _write_overrides(con, sensitivity_overrides)
             existing = _raw_columns(con)
             for model in models:
                 tree = _stub_missing(model.tree, existing, stubbed)

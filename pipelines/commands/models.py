@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from pipelines.commands.options import db_option, iso_time_option
+from pipelines.anomaly_settings import configured_sensitivity
+from pipelines.commands.options import anomaly_sensitivity_option, db_option, iso_time_option
 from pipelines.jobs import EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
 from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
@@ -20,7 +21,8 @@ from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
               help="Reference time (default: the newest load).")  # fmt: skip
 @click.option("--degraded-below", type=click.FloatRange(0, 1), default=DEGRADED_BELOW, show_default=True,
               help="7-day success rate under which a sync is 'degraded'.")  # fmt: skip
-def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
+@anomaly_sensitivity_option(configured_sensitivity)
+def models(db: Path, as_of: datetime | None, degraded_below: float, anomaly_sensitivity: float) -> None:
     """(Re)build staging views and mart tables, then run the data tests in sql/tests.
 
     The build is one transaction: if a model fails, the previous marts stay as they were.
@@ -31,12 +33,15 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
     Examples:
       syncscope models
       syncscope models --as-of 2026-11-01T00:00:00Z   # replay health as it stood then
+      syncscope models --anomaly-sensitivity 4        # flag only |z| >= 4
     """
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
     try:
         with warehouse_lock(db):  # a run loading meanwhile would fail on the held file
-            result = build(db, as_of=as_of, degraded_below=degraded_below)
+            result = build(
+                db, as_of=as_of, degraded_below=degraded_below, anomaly_sensitivity=anomaly_sensitivity
+            )
             failed = [t for t in run_tests(db) if t.failures]
     except LockHeld as exc:
         click.echo(f"models: {exc}", err=True)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from pipelines.commands.options import db_option
+from pipelines.anomaly_settings import configured_sensitivity
+from pipelines.commands.options import anomaly_sensitivity_option, db_option
 from pipelines.jobs import EXIT_LOCKED, RunOutcome, run_all
 from pipelines.lock import LockHeld
-from pipelines.models import DEGRADED_BELOW
+from pipelines.models import ANOMALY_SENSITIVITY, DEGRADED_BELOW
 from pipelines.progress import reporter_for
 from pipelines.runner import VENDORS
 
@@ -22,6 +23,7 @@ def execute(
     log_format: str = "text",
     publish: bool = True,
     publish_dir: Path | None = None,
+    anomaly_sensitivity: float = ANOMALY_SENSITIVITY,
 ) -> RunOutcome:
     """Run with progress for the audience at hand; exits the process when the warehouse is locked."""
     reporter = reporter_for(log_format)
@@ -29,7 +31,7 @@ def execute(
     try:
         outcome = run_all(
             db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done,
-            publish=publish, publish_dir=publish_dir,
+            publish=publish, publish_dir=publish_dir, anomaly_sensitivity=anomaly_sensitivity,
         )  # fmt: skip
     except LockHeld as exc:
         reporter.abort()
@@ -69,9 +71,10 @@ def execute(
               help="Where BI tools read the marts (Parquet + syncscope_bi.duckdb). "
                    "Default: <db stem>_published/ beside --db.")  # fmt: skip
 @click.option("--no-publish", is_flag=True, help="Build the marts without publishing them for BI tools.")
+@anomaly_sensitivity_option(configured_sensitivity)
 def run(
     vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: str, publish_dir: Path | None,
-    no_publish: bool,
+    no_publish: bool, anomaly_sensitivity: float,
 ) -> None:  # fmt: skip
     """Load sync telemetry from every configured vendor, build the models, publish them for BI tools.
 
@@ -92,5 +95,13 @@ def run(
       syncscope run --vendor ai_squared --db /data/syncscope.duckdb
       syncscope run --log-format json >> /var/log/syncscope.jsonl
     """
-    outcome = execute(db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir)
+    outcome = execute(
+        db,
+        list(vendors or VENDORS),
+        degraded_below,
+        log_format,
+        not no_publish,
+        publish_dir,
+        anomaly_sensitivity,
+    )
     sys.exit(outcome.exit_code)

@@ -53,6 +53,14 @@ def test_anomalies_equal_the_pandas_computation_on_the_default_world(
     assert {"rows_synced", "duration_s", "failed_record_share"} <= set(want["metric"]), "too few kinds"
     assert {"spike", "drop"} <= set(want["direction"])
     assert_mart_equals(mart(db, "sync_anomalies"), want, KEYS)
+    recent = want[(want["point_at"] > pd.Timestamp(as_of) - pd.Timedelta(hours=24))]
+    open_now = recent.groupby(["vendor", "sync_id"]).size().to_dict()
+    health = mart(db, "sync_health")
+    got = {
+        (v, s): n
+        for v, s, n in zip(health["vendor"], health["sync_id"], health["open_anomalies"], strict=True)
+    }
+    assert {k: n for k, n in got.items() if n} == open_now and sum(open_now.values()) > 0
     assert [t.path.name for t in run_tests(db) if t.failures] == []
 
 
