@@ -25,6 +25,7 @@ MARTS = ("sync_health", "sync_daily", "sync_runs", "record_errors", "syncs", "as
 VENDOR_NAMES = {"ai_squared": "AI Squared", "timbal": "Timbal", "paragon": "Paragon"}
 WINDOW_DAYS = 30  # charts cover the window of success_rate_30d and of the duration percentiles
 TOP_ERRORS = 15
+TOP_ANOMALIES = 20
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 RUN = "run <code>syncscope run</code> (or <code>syncscope {}</code>)"
 NO_MARTS = "This warehouse has no marts yet: " + RUN.format("models") + "."
@@ -52,6 +53,8 @@ class PageData:
     daily: dict[str, list[tuple[date, int, int]]] = field(default_factory=dict)
     runs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # kind -> vendor -> values
     errors: list[dict] = field(default_factory=list)
+    anomalies: list[dict] = field(default_factory=list)  # newest first, at most TOP_ANOMALIES
+    anomaly_days: dict[str, dict[date, list[str]]] = field(default_factory=dict)  # vendor -> day -> texts
 
     @property
     def vendors(self) -> list[str]:
@@ -84,6 +87,30 @@ ERRORS_SQL = f"""with named as (
     order by failed_records desc, vendor, error_fingerprint limit {TOP_ERRORS}"""
 
 
+ANOMALIES_SQL = f"""select a.vendor, a.sync_id, coalesce(s.sync_name, a.sync_id) as sync_name, a.metric,
+        a.point, a.point_at, a.run_id is null as is_day, a.direction, a.z_score, a.explanation
+    from marts.sync_anomalies as a left join marts.syncs as s using (vendor, sync_id)
+    where a.point_at > {WINDOW} and a.point_at <= (select as_of from marts.as_of)
+    order by a.point_at desc, a.vendor, a.sync_id, a.metric"""
+
+
+def _load_anomalies(con: duckdb.DuckDBPyConnection, data: PageData) -> None:
+    """The window's anomalies: the newest for the table, all of them as marks by day (a day point
+    on its own day, a run on the day it ended). A warehouse built before the mart has none."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'sync_anomalies'"
+    ).fetchone()[0]
+    if not exists:
+        return
+    rows = _rows(con, ANOMALIES_SQL)
+    data.anomalies = rows[:TOP_ANOMALIES]
+    for r in rows:
+        day = date.fromisoformat(r["point"]) if r["is_day"] else r["point_at"].date()
+        text = f"{r['sync_name']}: {r['explanation']}"
+        data.anomaly_days.setdefault(r["vendor"], {}).setdefault(day, []).append(text)
+
+
 def load_page(db: Path) -> PageData:
     """Everything the page needs; a warehouse without marts or without loads is a page, not an error."""
     data = PageData(db)
@@ -111,6 +138,7 @@ def load_page(db: Path) -> PageData:
                 str(v): values[(vendors == v) & ~np.isnan(values)] for v in sorted(set(vendors.tolist()))
             }
         data.errors = _rows(con, ERRORS_SQL)
+        _load_anomalies(con, data)
     data.health = load_health(db)
     return data
 
@@ -161,7 +189,8 @@ def _rate_charts(data: PageData) -> str:
         ok, bad = sum(d[1] for d in days), sum(d[2] for d in days)
         if ok + bad:
             note = f"{ok / (ok + bad):.1%} of {ok + bad:,} runs"
-            chart = charts.rate_chart(days, first, last, data.degraded_below, vendor)
+            marks = sorted(data.anomaly_days.get(vendor, {}).items())
+            chart = charts.rate_chart(days, first, last, data.degraded_below, vendor, marks)
         else:
             note, chart = (
                 "",
@@ -193,8 +222,9 @@ def _histograms(data: PageData, kind: str) -> str:
     return f"<div class='charts'>{''.join(figures)}</div>"
 
 
-COLUMNS = ("health", "vendor", "sync", "ok 7d", "ok 30d", "runs 7d", "last success", "streak", "p50", "p95")
-CELL_CLASSES = ("", "vendor", "name", *["num"] * 7)
+COLUMNS = ("health", "vendor", "sync", "ok 7d", "ok 30d", "runs 7d", "last success", "streak", "p50", "p95",
+           "anom 24h")  # fmt: skip
+CELL_CLASSES = ("", "vendor", "name", *["num"] * 8)
 
 
 def _worst(data: PageData, limit: int | None) -> str:
@@ -213,6 +243,7 @@ def _worst(data: PageData, limit: int | None) -> str:
             e(r["consecutive_failures"]),
             seconds_text(r["duration_p50_s"]),
             seconds_text(r["duration_p95_s"]),
+            e(r.get("open_anomalies", 0) or "·"),
         ]
         tds = "".join(f"<td class='{cls}'>{c}</td>" for cls, c in zip(CELL_CLASSES, cells, strict=True))
         rows.append(f"<tr class='{e(r['health'])}'>{tds}</tr>")
@@ -249,6 +280,24 @@ def _errors(data: PageData) -> str:
     )
 
 
+def _anomalies(data: PageData) -> str:
+    """The newest anomalies: when, which sync, and the sentence that explains each."""
+    if not data.anomalies:
+        return f"<p class='empty-note'>No anomaly in the last {WINDOW_DAYS} days.</p>"
+    rows = [
+        f"<tr><td class='num'>{r['point_at']:%Y-%m-%d %H:%M}</td>"
+        f"<td class='vendor'>{e(vendor_name(r['vendor']))}</td>"
+        f"<td class='name'>{e(r['sync_name'])}<small>{e(r['sync_id'])}</small></td>"
+        f"<td><span class='badge {e(r['direction'])}'>{e(r['direction'])}</span></td>"
+        f"<td>{e(r['explanation'])}<small>{e(r['metric'])} · {e(r['point'])}</small></td></tr>"
+        for r in data.anomalies
+    ]
+    return (
+        "<table class='anomalies'><thead><tr><th class='num'>when (UTC)</th><th>vendor</th><th>sync</th>"
+        f"<th></th><th>what</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def render_page(data: PageData, limit: int | None = 50) -> str:
     when = f"{data.as_of:%Y-%m-%d %H:%M:%S} UTC" if data.as_of else "no load yet"
     meta = (
@@ -270,6 +319,9 @@ def render_page(data: PageData, limit: int | None = 50) -> str:
                      _histograms(data, "throughput")),
             _section("Worst syncs", "failing, stale, degraded, healthy, disabled; within each, lowest 7-day "
                      "success rate first (as in <code>syncscope report</code>)", _worst(data, limit)),
+            _section("Latest anomalies", f"runs and days unusual for their own sync (z-score against its "
+                     f"trailing 28 days), newest first, at most {TOP_ANOMALIES}; red triangles on the "
+                     "success-rate charts mark their days", _anomalies(data)),
             _section("Top error groups", "failed records grouped by error fingerprint (ids, numbers, emails "
                      "and quoted values masked)", _errors(data)),
         ))  # fmt: skip
