@@ -11,11 +11,14 @@
 --   failed_record_share: per UTC day before as_of's (a day is judged once complete),
 --     rows_failed / (rows_synced + rows_failed) over succeeded runs with both counters known,
 --     where that sum is > 0.
--- Baseline of a point: the same sync's points of the same metric strictly before it within the
---   trailing window (run points: [t - 28 days, t); day points: the 28 days before), the point
---   itself excluded. Daily metrics use only the same weekday's points when every weekday has
---   >= 4 points in the window (weekday seasonality). No verdict with fewer than 7 points in the
---   window (the seasonal baseline then has its >= 4).
+-- Baseline of a point: the same sync's points of the same metric in the 28 UTC days before the
+--   point's day (a run's baseline is the runs of those days; so it is strictly before the point,
+--   the point itself and its own day excluded: a run is never judged against a broken day it
+--   belongs to). Daily metrics use only the same weekday's points when every weekday has >= 4
+--   points in the window (weekday seasonality). No verdict with fewer than 7 points in the
+--   window (the seasonal baseline then has its >= 4). Per-run baselines come from per-day sums
+--   (count, sum, sum of squares) over a RANGE frame of days: one pass over the runs, no
+--   per-run window, so the mart stays cheap on a million runs.
 -- Scale: per-run metrics are multiplicative (a 10x drop must weigh like a 10x spike), so their
 --   z-score is taken on ln(value): typical = exp(mean ln), spread shown as a factor ×/÷;
 --   daily metrics on the values themselves.
@@ -40,30 +43,113 @@ runs as (
     where r.ended_at <= p.as_of
 ),
 
-run_values as (
-    select vendor, sync_id, 'rows_synced' as metric, run_id, ended_at, cast(rows_synced as double) as value
-    from runs where status = 'succeeded' and rows_synced > 0
-    union all
-    select vendor, sync_id, 'duration_s', run_id, ended_at, duration_s
-    from runs where status = 'succeeded' and duration_s > 0
-    union all
-    select vendor, sync_id, 'rows_per_s', run_id, ended_at, rows_per_s
-    from runs where status = 'succeeded' and rows_per_s > 0
+-- Per-run metrics, wide: one row per succeeded run, ln of each metric that has a point (> 0).
+-- Each run is read once; its run_id and exact values are fetched back (by rowid) only for the
+-- few runs that come out as candidates, so a million runs cost one scan and two hash joins.
+run_points as materialized (
+    select
+        r.rowid as run_row,
+        r.vendor,
+        r.sync_id,
+        cast(r.ended_at at time zone 'UTC' as date) as day,
+        case when r.rows_synced > 0 then ln(r.rows_synced) end as x_rows,
+        case when r.duration_s > 0 then ln(r.duration_s) end as x_duration,
+        case when r.rows_per_s > 0 then ln(r.rows_per_s) end as x_rate
+    from marts.sync_runs as r
+    cross join params as p
+    where
+        r.status = 'succeeded' and r.ended_at <= p.as_of
+        and (r.rows_synced > 0 or r.duration_s > 0 or r.rows_per_s > 0)
+),
+
+-- Sums are taken of x - c, c the series' smallest x: a constant series sums to exactly 0, and
+-- sum-of-squares variance stays exact to ~1e-15 on values near each other.
+centres as (
+    select vendor, sync_id, min(x_rows) as c_rows, min(x_duration) as c_duration, min(x_rate) as c_rate
+    from run_points
+    group by vendor, sync_id
+),
+
+run_day_sums as (
+    select
+        p.vendor, p.sync_id, p.day,
+        count(p.x_rows) as n_rows, sum(p.x_rows - c.c_rows) as s_rows, sum((p.x_rows - c.c_rows) ^ 2) as q_rows,
+        count(p.x_duration) as n_duration, sum(p.x_duration - c.c_duration) as s_duration,
+        sum((p.x_duration - c.c_duration) ^ 2) as q_duration,
+        count(p.x_rate) as n_rate, sum(p.x_rate - c.c_rate) as s_rate, sum((p.x_rate - c.c_rate) ^ 2) as q_rate
+    from run_points as p
+    inner join centres as c on p.vendor = c.vendor and p.sync_id = c.sync_id
+    group by p.vendor, p.sync_id, p.day
+),
+
+run_day_windows as (
+    select
+        vendor, sync_id, day,
+        sum(n_rows) over w as n_rows, sum(s_rows) over w as s_rows, sum(q_rows) over w as q_rows,
+        sum(n_duration) over w as n_duration, sum(s_duration) over w as s_duration,
+        sum(q_duration) over w as q_duration,
+        sum(n_rate) over w as n_rate, sum(s_rate) over w as s_rate, sum(q_rate) over w as q_rate
+    from run_day_sums
+    window w as (
+        partition by vendor, sync_id order by day - date '1970-01-01'
+        range between 28 preceding and 1 preceding
+    )
+),
+
+-- Baseline of every (sync, day) for each per-run metric: mean and stddev of ln(value).
+run_stats as (
+    select
+        w.vendor, w.sync_id, w.day,
+        coalesce(o.sensitivity, p.anomaly_sensitivity) as sensitivity,
+        w.n_rows, c.c_rows + w.s_rows / w.n_rows as mean_rows,
+        sqrt(greatest(w.q_rows - w.s_rows * w.s_rows / w.n_rows, 0) / nullif(w.n_rows - 1, 0)) as sd_rows,
+        w.n_duration, c.c_duration + w.s_duration / w.n_duration as mean_duration,
+        sqrt(greatest(w.q_duration - w.s_duration * w.s_duration / w.n_duration, 0) / nullif(w.n_duration - 1, 0))
+            as sd_duration,
+        w.n_rate, c.c_rate + w.s_rate / w.n_rate as mean_rate,
+        sqrt(greatest(w.q_rate - w.s_rate * w.s_rate / w.n_rate, 0) / nullif(w.n_rate - 1, 0)) as sd_rate
+    from run_day_windows as w
+    inner join centres as c on w.vendor = c.vendor and w.sync_id = c.sync_id
+    cross join params as p
+    left join meta.anomaly_sensitivity as o on w.vendor = o.vendor and w.sync_id = o.sync_id
+    where w.n_rows >= 7 or w.n_duration >= 7 or w.n_rate >= 7
+),
+
+-- Runs with a metric whose |z| reaches the sensitivity (the floor of 0.05 as in `scored`); the
+-- other conditions are checked on the exact values below.
+run_candidates as (
+    select
+        p.run_row, p.vendor, p.sync_id,
+        unnest([
+            {'metric': 'rows_synced', 'x': p.x_rows, 'mean': s.mean_rows, 'sd': s.sd_rows, 'n': s.n_rows},
+            {'metric': 'duration_s', 'x': p.x_duration, 'mean': s.mean_duration, 'sd': s.sd_duration,
+                'n': s.n_duration},
+            {'metric': 'rows_per_s', 'x': p.x_rate, 'mean': s.mean_rate, 'sd': s.sd_rate, 'n': s.n_rate}
+        ]) as m
+    from run_points as p
+    inner join run_stats as s on p.vendor = s.vendor and p.sync_id = s.sync_id and p.day = s.day
+    where
+        (s.n_rows >= 7 and abs(p.x_rows - s.mean_rows) >= s.sensitivity * greatest(coalesce(s.sd_rows, 0), 0.05))
+        or (
+            s.n_duration >= 7
+            and abs(p.x_duration - s.mean_duration) >= s.sensitivity * greatest(coalesce(s.sd_duration, 0), 0.05)
+        )
+        or (s.n_rate >= 7 and abs(p.x_rate - s.mean_rate) >= s.sensitivity * greatest(coalesce(s.sd_rate, 0), 0.05))
 ),
 
 run_baselines as (
     select
-        vendor, sync_id, metric, run_id as point, run_id, ended_at as point_at, value, 'log' as scale,
-        false as seasonal,
-        avg(ln(value)) over w as baseline_mean,
-        stddev_samp(ln(value)) over w as baseline_stddev,
-        count(*) over w as baseline_n,
-        count(*) over w as window_n
-    from run_values
-    window w as (
-        partition by vendor, sync_id, metric order by extract(epoch from ended_at)
-        range between 2419200 preceding and current row exclude group
-    )
+        c.vendor, c.sync_id, c.m.metric, r.run_id as point, r.run_id, r.ended_at as point_at,
+        case c.m.metric
+            when 'rows_synced' then cast(r.rows_synced as double)
+            when 'duration_s' then r.duration_s
+            else r.rows_per_s
+        end as value,
+        'log' as scale, false as seasonal, c.m.mean as baseline_mean, c.m.sd as baseline_stddev,
+        c.m.n as baseline_n, c.m.n as window_n
+    from run_candidates as c
+    inner join marts.sync_runs as r on c.run_row = r.rowid
+    where c.m.x is not null and c.m.n >= 7
 ),
 
 run_days as (

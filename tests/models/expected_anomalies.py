@@ -42,26 +42,23 @@ def _stats(values: np.ndarray) -> tuple[float, float | None, int]:
 
 
 def run_points(runs: pd.DataFrame) -> list[dict]:
-    """Per-run points: each succeeded run's positive value, judged on ln(value) against the
-    same sync's runs that ended in [t - 28 days, t)."""
+    """Per-run points: each succeeded run's positive value, judged on ln(value) against the same
+    sync's runs that ended in the 28 UTC days before the run's day."""
     done = runs[(runs["status"] == "succeeded") & runs["ended_at"].notna()]
     out = []
     for metric in ("rows_synced", "duration_s", "rows_per_s"):
         values = pd.to_numeric(done[metric], errors="coerce").astype(float)
         points = done.assign(value=values)[values > 0]
         for (vendor, sync_id), group in points.groupby(["vendor", "sync_id"]):
-            group = group.sort_values("ended_at", kind="stable")
-            times = group["ended_at"].to_numpy(dtype="datetime64[ns]")
+            days = group["ended_at"].map(lambda t: pd.Timestamp(t).tz_convert("UTC").date()).to_numpy()
+            ordinals = np.array([d.toordinal() for d in days])
             logs = np.log(group["value"].to_numpy(dtype=float))
-            for i, (run_id, ended, value) in enumerate(
-                zip(group["run_id"], group["ended_at"], group["value"], strict=True)
-            ):
-                t = times[i]
-                lo = np.searchsorted(times, t - WINDOW.to_timedelta64(), "left")
-                hi = np.searchsorted(times, t, "left")
-                if hi - lo < MIN_POINTS:
+            rows = zip(group["run_id"], group["ended_at"], group["value"], ordinals, strict=True)
+            for run_id, ended, value, ordinal in rows:
+                before = logs[(ordinals >= ordinal - 28) & (ordinals <= ordinal - 1)]
+                if len(before) < MIN_POINTS:
                     continue
-                mean, stddev, n = _stats(logs[lo:hi])
+                mean, stddev, n = _stats(before)
                 out.append({
                     "vendor": vendor, "sync_id": sync_id, "metric": metric, "point": run_id,
                     "run_id": run_id, "point_at": ended, "value": float(value), "scale": "log",
