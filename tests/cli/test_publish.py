@@ -318,8 +318,8 @@ def test_syncscope_run_publishes_views_equal_to_the_warehouse_marts_row_for_row(
         con.execute(f"attach '{bi_file}' as bi (read_only)")
         tables = "select table_name from duckdb_tables() where database_name = 'w' and schema_name = 'marts'"
         marts = sorted(r[0] for r in con.execute(tables).fetchall())
-        assert marts == ["as_of", "history_coverage", "record_errors", "sync_daily", "sync_health",
-                         "sync_runs", "syncs"]  # fmt: skip
+        assert marts == ["as_of", "history_coverage", "record_errors", "sync_anomalies", "sync_daily",
+                         "sync_health", "sync_runs", "syncs"]  # fmt: skip
         for mart in marts:
             assert (
                 con.execute(f"describe w.marts.{mart}").fetchall()
