@@ -35,31 +35,28 @@ with params as (
     cross join meta.params as p
 ),
 
-runs as (
-    select r.vendor, r.sync_id, r.run_id, r.status, r.ended_at, r.duration_s, r.rows_synced, r.rows_failed,
-        r.rows_per_s
-    from marts.sync_runs as r
-    cross join params as p
-    where r.ended_at <= p.as_of
-),
-
--- Per-run metrics, wide: one row per succeeded run, ln of each metric that has a point (> 0).
--- Each run is read once; its run_id and exact values are fetched back (by rowid) only for the
--- few runs that come out as candidates, so a million runs cost one scan and two hash joins.
-run_points as materialized (
+-- Every run ended by as_of, read once: its UTC day, counters for the daily metrics and, for a
+-- succeeded run, ln of each per-run metric that has a point (> 0). Run ids and exact values are
+-- fetched back (by rowid) only for the few candidate runs, so a million runs cost one scan.
+runs as materialized (
     select
         r.rowid as run_row,
         r.vendor,
         r.sync_id,
         cast(r.ended_at at time zone 'UTC' as date) as day,
-        case when r.rows_synced > 0 then ln(r.rows_synced) end as x_rows,
-        case when r.duration_s > 0 then ln(r.duration_s) end as x_duration,
-        case when r.rows_per_s > 0 then ln(r.rows_per_s) end as x_rate
+        case when r.status = 'succeeded' and r.rows_synced > 0 then ln(r.rows_synced) end as x_rows,
+        case when r.status = 'succeeded' and r.duration_s > 0 then ln(r.duration_s) end as x_duration,
+        case when r.status = 'succeeded' and r.rows_per_s > 0 then ln(r.rows_per_s) end as x_rate,
+        case when r.status = 'succeeded' and r.rows_synced + r.rows_failed >= 0 then r.rows_failed end as failed,
+        case when r.status = 'succeeded' then r.rows_synced + r.rows_failed end as moved
     from marts.sync_runs as r
     cross join params as p
-    where
-        r.status = 'succeeded' and r.ended_at <= p.as_of
-        and (r.rows_synced > 0 or r.duration_s > 0 or r.rows_per_s > 0)
+    where r.ended_at <= p.as_of
+),
+
+run_points as (
+    select * from runs
+    where x_rows is not null or x_duration is not null or x_rate is not null
 ),
 
 -- Sums are taken of x - c, c the series' smallest x: a constant series sums to exactly 0, and
@@ -156,10 +153,10 @@ run_days as (
     select
         vendor,
         sync_id,
-        cast(ended_at at time zone 'UTC' as date) as day,
+        day,
         count(*) as runs,
-        sum(rows_failed) filter (where status = 'succeeded' and rows_synced + rows_failed >= 0) as failed,
-        sum(rows_synced + rows_failed) filter (where status = 'succeeded') as moved
+        sum(failed) as failed,
+        sum(moved) as moved
     from runs
     group by vendor, sync_id, day
 ),
