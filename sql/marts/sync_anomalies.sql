@@ -67,16 +67,18 @@ centres as (
     group by vendor, sync_id
 ),
 
+-- Per sync and UTC day: the sums of the per-run metrics and the daily metrics' counts.
 run_day_sums as (
     select
-        p.vendor, p.sync_id, p.day,
-        count(p.x_rows) as n_rows, sum(p.x_rows - c.c_rows) as s_rows, sum((p.x_rows - c.c_rows) ^ 2) as q_rows,
-        count(p.x_duration) as n_duration, sum(p.x_duration - c.c_duration) as s_duration,
-        sum((p.x_duration - c.c_duration) ^ 2) as q_duration,
-        count(p.x_rate) as n_rate, sum(p.x_rate - c.c_rate) as s_rate, sum((p.x_rate - c.c_rate) ^ 2) as q_rate
-    from run_points as p
-    inner join centres as c on p.vendor = c.vendor and p.sync_id = c.sync_id
-    group by p.vendor, p.sync_id, p.day
+        r.vendor, r.sync_id, r.day,
+        count(*) as runs, sum(r.failed) as failed, sum(r.moved) as moved,
+        count(r.x_rows) as n_rows, sum(r.x_rows - c.c_rows) as s_rows, sum((r.x_rows - c.c_rows) ^ 2) as q_rows,
+        count(r.x_duration) as n_duration, sum(r.x_duration - c.c_duration) as s_duration,
+        sum((r.x_duration - c.c_duration) ^ 2) as q_duration,
+        count(r.x_rate) as n_rate, sum(r.x_rate - c.c_rate) as s_rate, sum((r.x_rate - c.c_rate) ^ 2) as q_rate
+    from runs as r
+    left join centres as c on r.vendor = c.vendor and r.sync_id = c.sync_id
+    group by r.vendor, r.sync_id, r.day
 ),
 
 run_day_windows as (
@@ -87,6 +89,7 @@ run_day_windows as (
         sum(q_duration) over w as q_duration,
         sum(n_rate) over w as n_rate, sum(s_rate) over w as s_rate, sum(q_rate) over w as q_rate
     from run_day_sums
+    where n_rows + n_duration + n_rate > 0
     window w as (
         partition by vendor, sync_id order by day - date '1970-01-01'
         range between 28 preceding and 1 preceding
@@ -150,15 +153,7 @@ run_baselines as (
 ),
 
 run_days as (
-    select
-        vendor,
-        sync_id,
-        day,
-        count(*) as runs,
-        sum(failed) as failed,
-        sum(moved) as moved
-    from runs
-    group by vendor, sync_id, day
+    select vendor, sync_id, day, runs, failed, moved from run_day_sums
 ),
 
 spans as (
