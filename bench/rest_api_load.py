@@ -2,7 +2,7 @@
 
 What a team would write first with dlt: syncs -> sync_runs -> sync_records resolved parent to
 child, the same page sizes, bearer auth, `links.next` paging (every next link carries its query,
-so `JSONLinkPaginator` loses nothing, ../shared/DLT.md), merge on the same keys, the same DuckDB
+so `JSONLinkPaginator` loses nothing), merge on the same keys, the same DuckDB
 destination. Everything else is left at dlt's defaults (dict rows, `insert_values`, nested
 attributes flattened, records asked for every run), because the benchmark asks what syncscope's
 choices buy over those defaults.

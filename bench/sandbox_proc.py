@@ -39,10 +39,13 @@ class World:
     records: int
     latency_ms: float = 0.0
     seed: int = 42
+    plain_numbers: bool = False  # dlt's rest_api cannot load AI Squared's 70-bit integers
 
     def args(self) -> list[str]:
         args = ["--syncs", str(self.syncs), "--days", str(self.days), "--records", str(self.records)]
-        args += ["--seed", str(self.seed), "--start", START]
+        args += ["--seed", str(self.seed), "--start", START] + (
+            ["--plain-numbers"] if self.plain_numbers else []
+        )
         return args + (["--latency-ms", str(self.latency_ms)] if self.latency_ms else [])
 
     def describe(self) -> str:

@@ -35,7 +35,10 @@ def crawl(env: dict[str, str], workers: int = 8) -> int:
     count = 0
     ai = httpx.Client(
         base_url=env["SOURCES__AI_SQUARED__BASE_URL"],
-        headers={"Authorization": f"Bearer {env['SOURCES__AI_SQUARED__API_TOKEN']}"},
+        headers={
+            "Authorization": f"Bearer {env['SOURCES__AI_SQUARED__API_TOKEN']}",
+            "Workspace-Id": env["SOURCES__AI_SQUARED__WORKSPACE_ID"],  # without it: 400
+        },
         timeout=120,
     )
     syncs, url = [], "/api/v1/syncs?per_page=100"

@@ -12,7 +12,7 @@ from bench.sandbox_proc import World
 THROUGHPUT = World(syncs=50, days=14, records=1_100_000)
 # rest_api at its defaults manages a few thousand rows/s: the same shape at a tenth (a tenth of
 # the syncs, so runs per sync and records per run stay the same).
-REST_API = World(syncs=5, days=14, records=110_000)
+REST_API = World(syncs=5, days=14, records=110_000, plain_numbers=True)
 # Case 2: a world where requests, not rows, dominate (many syncs, few records per run).
 LATENCY = World(syncs=200, days=7, records=20_000, latency_ms=50)
 # Case 4 and 5: the README's large preset (1,000 syncs, 28 days) at 1 M and 5 M records; only
@@ -42,7 +42,7 @@ class Settings:
             workdir=workdir,
             repeat=1,
             throughput=World(syncs=3, days=2, records=2_000),
-            rest_api=World(syncs=2, days=2, records=1_000),
+            rest_api=World(syncs=2, days=2, records=1_000, plain_numbers=True),
             latency=World(syncs=3, days=2, records=500, latency_ms=20),
             memory=(World(syncs=3, days=2, records=1_000), World(syncs=3, days=2, records=3_000)),
             levers=False,

@@ -5,12 +5,17 @@ Exit codes (documented in the README, relied on by schedulers):
 vendor is configured at all;
 3 every vendor tried failed (unreachable or refused credentials); 4 some vendors loaded, some
 failed; 5 another run holds the warehouse; 6 loads went fine but the models failed to build;
-7 loads and models went fine but publishing the marts for BI tools failed.
+7 loads and models went fine but publishing the marts for BI tools failed; 8 the models built
+but a data test failed or could not run, so nothing was published.
 
-Publishing (pipelines/publish.py) follows every successful build, still under the lock. Its
-failure never undoes the load: the data is in the warehouse, BI tools keep the previous published
-version, and the run exits 7 (only when nothing worse happened) so a scheduler still alerts on a
-BI copy going stale.
+The data tests (generated key tests and sql/tests/, pipelines/data_tests.py) gate publishing: when
+one fails or cannot run, BI tools keep the previous published version untouched, and the run
+exits 8 (when no vendor failed, which says more) so bad marts never reach a dashboard silently.
+
+Publishing (pipelines/publish.py) follows every build that passed its tests, still under the
+lock. Its failure never undoes the load: the data is in the warehouse, BI tools keep the previous
+published version, and the run exits 7 (only when nothing worse happened) so a scheduler still
+alerts on a BI copy going stale.
 """
 
 from __future__ import annotations
@@ -19,21 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from pipelines.data_tests import DataTest, run_tests
 from pipelines.lock import warehouse_lock
-from pipelines.models import (
-    ANOMALY_SENSITIVITY,
-    DEGRADED_BELOW,
-    BuildResult,
-    DataTest,
-    ModelError,
-    build,
-    run_tests,
-)
+from pipelines.models import ANOMALY_SENSITIVITY, DEGRADED_BELOW, BuildResult, ModelError, build
 from pipelines.publish import Publication, publish_marts
 from pipelines.runner import VendorResult, run_vendor
 
 EXIT_OK, EXIT_CONFIG, EXIT_VENDORS_FAILED, EXIT_PARTIAL, EXIT_LOCKED, EXIT_MODELS = 0, 2, 3, 4, 5, 6
-EXIT_PUBLISH = 7
+EXIT_PUBLISH, EXIT_DATA_TESTS = 7, 8
 
 
 @dataclass
@@ -41,7 +39,8 @@ class RunOutcome:
     results: list[VendorResult] = field(default_factory=list)
     models: BuildResult | None = None
     model_error: str = ""
-    failed_tests: list[DataTest] = field(default_factory=list)
+    tests_passed: int = 0
+    failed_tests: list[DataTest] = field(default_factory=list)  # failed or could not run
     publication: Publication | None = None
     publish_error: str = ""
 
@@ -56,6 +55,8 @@ class RunOutcome:
             return EXIT_CONFIG  # nothing configured: a scheduler whose secrets vanished must notice
         if self.model_error:
             return EXIT_MODELS
+        if self.failed_tests:
+            return EXIT_DATA_TESTS
         return EXIT_PUBLISH if self.publish_error else EXIT_OK
 
 
@@ -88,8 +89,13 @@ def run_all(
         except ModelError as exc:
             outcome.model_error = str(exc)
             return outcome
-        outcome.failed_tests = [t for t in run_tests(db) if t.failures]
-        if publish:
+        try:
+            tests = run_tests(db)
+        except ModelError as exc:  # the warehouse could not be opened for the tests
+            tests = [DataTest("data tests", error=str(exc))]
+        outcome.failed_tests = [t for t in tests if t.failed]
+        outcome.tests_passed = len(tests) - len(outcome.failed_tests)
+        if publish and not outcome.failed_tests:
             try:
                 outcome.publication = publish_marts(db, publish_dir)
             except Exception as exc:  # any failure here must leave the committed load alone

@@ -6,11 +6,16 @@ needs no hand-kept list. Everything is built in one transaction: a failing model
 previous marts untouched. Raw tables of a vendor never loaded (or columns a load has not
 created yet, as dlt creates a column with its first non-null value) are stood in for by empty
 typed-null relations, so staging views exist, empty, before the first load.
+
+Every model states its grain in its first line (`-- grain: ...`) and its key, machine-readable,
+in the second: `-- key: vendor, sync_id` (or `-- key: one row`). A model without them is refused;
+a key column the model does not have fails the build. The data tests (pipelines/data_tests.py) check each key.
 """
 
 from __future__ import annotations
 
 import graphlib
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +30,9 @@ from sqlglot.optimizer.scope import traverse_scope
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = {"staging": "view", "marts": "table"}
 RAW_PREFIX = "raw_"
+KEY_LINE = re.compile(r"--\s*key:\s*(.*?)\s*$")
+ONE_ROW = "one row"  # `-- key: one row`: the model holds exactly one row
+IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 class ModelError(Exception):
@@ -38,6 +46,7 @@ class Model:
     materialized: str  # view | table
     tree: exp.Expression
     reads: set[str] = field(default_factory=set)  # schema.table of everything it selects from
+    key: tuple[str, ...] = ()  # from the header's key line; () means exactly one row
 
     @property
     def schema(self) -> str:
@@ -61,8 +70,9 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
 
 def _parse(path: Path, name: str, materialized: str, sql_dir: Path) -> Model:
     where = path.relative_to(sql_dir.parent) if sql_dir.parent in path.parents else path
+    text = path.read_text()
     try:
-        statements = [s for s in sqlglot.parse(path.read_text(), read="duckdb") if s is not None]
+        statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         line = f" line {first.get('line')}" if first.get("line") else ""
@@ -70,11 +80,31 @@ def _parse(path: Path, name: str, materialized: str, sql_dir: Path) -> Model:
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise ModelError(f"{where}: a model is exactly one SELECT statement")
     tree = statements[0]
+    key = _key(text, where)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     reads = {
         f"{t.db}.{t.name}" if t.db else t.name for t in tree.find_all(exp.Table) if t.name not in ctes or t.db
     }
-    return Model(name, path, materialized, tree, reads)
+    return Model(name, path, materialized, tree, reads, key)
+
+
+def _key(text: str, where: Path) -> tuple[str, ...]:
+    """The columns of the key line, the header's second line (the first states the grain)."""
+    header = [line.strip() for line in text.splitlines()[:2]]
+    if not header or not header[0].startswith("-- grain:"):
+        raise ModelError(f"{where}: no grain line; the first line is `-- grain: one row per ...`")
+    declared = KEY_LINE.fullmatch(header[1]) if len(header) > 1 else None
+    if declared is None:
+        raise ModelError(
+            f"{where}: no key line; add `-- key: <column>, ...` (or `-- key: {ONE_ROW}`) after the grain line"
+        )
+    if declared.group(1) == ONE_ROW:
+        return ()
+    columns = tuple(c.strip() for c in declared.group(1).split(","))
+    bad = [c for c in columns if not IDENTIFIER.fullmatch(c)]
+    if bad:
+        raise ModelError(f"{where}: key line: {bad[0]!r} is not a column name")
+    return columns
 
 
 def order(models: list[Model]) -> list[Model]:
@@ -109,7 +139,7 @@ def build(
         sensitivity_overrides = configured()
     started = time.perf_counter()
     models = order(discover(sql_dir))
-    with _connect(db) as con:
+    with connect(db) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute("begin transaction")
         try:
@@ -124,15 +154,19 @@ def build(
                 "insert into meta.params values (?, ?, ?)", [as_of, degraded_below, anomaly_sensitivity]
             )
             _write_overrides(con, sensitivity_overrides)
-            existing = _raw_columns(con)
+            existing = raw_columns(con)
             for model in models:
-                tree = _stub_missing(model.tree, existing, stubbed)
+                tree = stub_missing(model.tree, existing, stubbed)
                 kind = "view" if model.materialized == "view" else "table"
+                where = model.path.relative_to(sql_dir.parent)
                 try:
                     con.execute(f"create or replace {kind} {model.name} as {tree.sql(dialect='duckdb')}")
                 except duckdb.Error as exc:
-                    where = model.path.relative_to(sql_dir.parent)
                     raise ModelError(f"{where}: {str(exc).splitlines()[0]}") from None
+                columns = {d[0] for d in con.execute(f"select * from {model.name} limit 0").description}
+                missing = [c for c in model.key if c not in columns]
+                if missing:
+                    raise ModelError(f"{where}: key column {missing[0]} is not a column of {model.name}")
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -151,7 +185,7 @@ def _write_overrides(con: duckdb.DuckDBPyConnection, overrides: dict[tuple[str, 
         con.executemany("insert into meta.anomaly_sensitivity values (?, ?, ?)", rows)
 
 
-def _connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """The warehouse, or a one-line ModelError (e.g. another process holds it for writing)."""
     try:
         return duckdb.connect(str(db), read_only=read_only)
@@ -159,7 +193,7 @@ def _connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise ModelError(f"cannot open {db}: {str(exc).splitlines()[0]}") from None
 
 
-def _raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+def raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     rows = con.execute(
         "select table_schema, table_name, column_name from information_schema.columns "
         "where table_schema like 'raw\\_%' escape '\\'"
@@ -170,7 +204,7 @@ def _raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     return out
 
 
-def _stub_missing(tree: exp.Expression, existing: dict[str, set[str]], stubbed: list[str]) -> exp.Expression:
+def stub_missing(tree: exp.Expression, existing: dict[str, set[str]], stubbed: list[str]) -> exp.Expression:
     """Replace raw tables (or add raw columns) that do not exist yet with typed-null stand-ins.
 
     The stand-in columns are NULL VARCHARs; staging casts every raw column, so downstream types
@@ -209,21 +243,3 @@ def _stub_missing(tree: exp.Expression, existing: dict[str, set[str]], stubbed: 
         alias = table.alias_or_name
         table.replace(exp.paren(sqlglot.parse_one(select, read="duckdb")).as_(alias))
     return tree
-
-
-@dataclass
-class DataTest:
-    path: Path
-    failures: int  # offending rows; 0 means the test passes
-    example: tuple | None
-
-
-def run_tests(db: Path, sql_dir: Path = SQL_DIR) -> list[DataTest]:
-    """Run every `sql/tests/*.sql`; each returns the rows that break it (none: pass)."""
-    results = []
-    with _connect(db, read_only=True) as con:
-        con.execute("set TimeZone = 'UTC'")
-        for path in sorted((sql_dir / "tests").glob("*.sql")):
-            rows = con.execute(path.read_text()).fetchall()
-            results.append(DataTest(path, len(rows), rows[0] if rows else None))
-    return results

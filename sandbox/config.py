@@ -24,6 +24,9 @@ class WorldConfig:
     timbal_recent_runs: int = 10  # how many runs Timbal's sync detail shows
     paragon_users: int = 3  # connected users, one token each
     anomalies: int = 0  # syncs per vendor with one injected anomaly (sandbox.anomalies)
+    # AI Squared records holding 70-bit integers and decimal strings, as the server sends them;
+    # off only for clients that cannot parse them (dlt's rest_api in the benchmarks).
+    exact_numbers: bool = True
 
     def __post_init__(self) -> None:
         if self.syncs < 1 or self.days < 1 or self.records < 0 or self.anomalies < 0:
@@ -32,7 +35,7 @@ class WorldConfig:
             object.__setattr__(self, "start_ms", now_ms() // 1000 * 1000)
 
     @classmethod
-    def sized(cls, size: str = "default", **overrides: int) -> WorldConfig:
+    def sized(cls, size: str = "default", **overrides: int | bool) -> WorldConfig:
         if size not in SIZES:
             raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
         values = {**SIZES[size], **{k: v for k, v in overrides.items() if v is not None}}

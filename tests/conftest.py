@@ -1,8 +1,9 @@
-"""Shared fixtures: small deterministic worlds served on loopback."""
+"""Shared fixtures: small deterministic worlds served on loopback, and system programs."""
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -31,3 +32,21 @@ def sandbox() -> Sandbox:
 def fresh_sandbox() -> Sandbox:
     with Sandbox(small_config()) as box:
         yield box
+
+
+def require_program(name: str, package: str) -> str:
+    """The path of system program `name` (looked up on PATH), for tests that need one.
+
+    Missing, the test is skipped with one line naming the Debian package to install, so the
+    README's quick start passes on a fresh machine. Under CI (`CI` set and non-empty) a missing
+    program is a failure instead: `.ci/run` installs it, and a skip there would hide a test that
+    never ran. To see the skip on a machine that has the program, run pytest with a PATH that
+    leaves the program's folder out.
+    """
+    found = shutil.which(name)
+    if found:
+        return found
+    line = f"{name} not found: apt-get install {package}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{line} (CI is set, so a missing program fails)", pytrace=False)
+    pytest.skip(line)

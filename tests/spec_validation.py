@@ -1,4 +1,4 @@
-"""Validate sandbox responses against the vendors' OpenAPI excerpts in ../shared/specs/.
+"""Validate sandbox responses against the vendors' OpenAPI excerpts in sandbox/specs/.
 
 The excerpts are markdown files holding one ```yaml block each; openapi-core checks a response
 (status, content type, body schema) against the operation the request path matches.
@@ -6,7 +6,6 @@ The excerpts are markdown files holding one ```yaml block each; openapi-core che
 
 from __future__ import annotations
 
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -17,8 +16,9 @@ import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-SHARED = Path(os.environ.get("SYNCSCOPE_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
-SPECS = SHARED / "specs"
+# In the repository (copied from the vendors' excerpts, see sandbox/specs/README.md): a clone
+# with nothing beside it must validate the same way CI does.
+SPECS = Path(__file__).resolve().parents[1] / "sandbox" / "specs"
 
 
 @cache
@@ -39,7 +39,7 @@ def openapi(name: str, patch: str | None = None) -> OpenAPI:
 
 def _nullable_run_times(spec: dict) -> dict:
     """AI Squared's excerpt types started_at/finished_at/duration as non-null, but the server
-    sends null for runs not yet started or finished (../shared/VENDORS.md): validate as it is."""
+    sends null for runs not yet started or finished (sandbox/specs/VENDORS.md): validate as it is."""
     import copy
 
     spec = copy.deepcopy(spec)

@@ -10,9 +10,10 @@ import click
 
 from pipelines.anomaly_settings import configured_sensitivity
 from pipelines.commands.options import anomaly_sensitivity_option, db_option, iso_time_option
+from pipelines.data_tests import run_tests
 from pipelines.jobs import EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
-from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
+from pipelines.models import DEGRADED_BELOW, ModelError, build
 
 
 @click.command()
@@ -23,10 +24,13 @@ from pipelines.models import DEGRADED_BELOW, ModelError, build, run_tests
               help="7-day success rate under which a sync is 'degraded'.")  # fmt: skip
 @anomaly_sensitivity_option(configured_sensitivity)
 def models(db: Path, as_of: datetime | None, degraded_below: float, anomaly_sensitivity: float) -> None:
-    """(Re)build staging views and mart tables, then run the data tests in sql/tests.
+    """(Re)build staging views and mart tables, then run the data tests.
+
+    The data tests are the key tests generated from each model's `-- key:` line and the queries
+    in sql/tests; a failing one prints its name and up to 5 offending rows.
 
     The build is one transaction: if a model fails, the previous marts stay as they were.
-    Exit codes: 0 built and every data test passed; 1 a model or data test failed;
+    Exit codes: 0 built and every data test passed; 1 a model or data test failed (or could not run);
     5 a run holds the warehouse.
 
     \b
@@ -42,7 +46,7 @@ def models(db: Path, as_of: datetime | None, degraded_below: float, anomaly_sens
             result = build(
                 db, as_of=as_of, degraded_below=degraded_below, anomaly_sensitivity=anomaly_sensitivity
             )
-            failed = [t for t in run_tests(db) if t.failures]
+            failed = [t for t in run_tests(db) if t.failed]
     except LockHeld as exc:
         click.echo(f"models: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
@@ -51,8 +55,6 @@ def models(db: Path, as_of: datetime | None, degraded_below: float, anomaly_sens
         sys.exit(1)
     click.echo(f"built {len(result.models)} models in {result.seconds:.2f}s")
     for test in failed:
-        click.echo(
-            f"data test {test.path.name}: {test.failures} offending rows, e.g. {test.example}", err=True
-        )
+        click.echo(f"data test {test.report()}", err=True)
     if failed:
         sys.exit(1)

@@ -46,7 +46,18 @@ def execute(
         built = outcome.models
         reporter.step("models", f"built {len(built.models)} in {built.seconds:.2f}s", seconds=built.seconds)
     for test in outcome.failed_tests:
-        reporter.step("data test", f"{test.path.name}: {test.failures} offending rows", ok=False)
+        reporter.step(
+            "data test", test.report(), ok=False, test=test.name, failures=test.failures,
+            error=test.error or None, rows=test.shown_rows(),
+        )  # fmt: skip
+    if outcome.failed_tests:
+        failed = len(outcome.failed_tests)
+        reporter.step(
+            "publish", f"skipped: {failed} data test{'s' if failed > 1 else ''} failed; "
+            "BI tools keep the previous version", ok=False,
+        )  # fmt: skip
+    elif outcome.models and not outcome.model_error:
+        reporter.step("tests", f"{outcome.tests_passed} data tests passed", passed=outcome.tests_passed)
     if outcome.publish_error:
         reporter.step("publish", f"failed: {outcome.publish_error}", ok=False)
     elif outcome.publication:
@@ -87,7 +98,9 @@ def run(
     Exit codes: 0 ok; 2 a setting is wrong; 3 every vendor failed (unreachable/auth);
                 4 some vendors failed, others loaded; 5 another run holds the database;
                 6 loaded, but the models failed to build;
-                7 loaded and built, but publishing for BI tools failed.
+                7 loaded and built, but publishing for BI tools failed;
+                8 built, but a data test failed or could not run: nothing
+                  published, BI tools keep the previous version.
 
     \b
     Examples:

@@ -58,6 +58,9 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of 500/502/503.")
 @click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of dropped connections.")
 @click.option("--truncate-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of truncated bodies.")
+@click.option("--plain-numbers", is_flag=True,
+              help="No 70-bit integers or decimal strings in AI Squared records "
+                   "(for clients that cannot parse them).")  # fmt: skip
 @click.option(
     "--env-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -67,7 +70,7 @@ def sandbox(
     seed: int, size: str, syncs: int | None, days: int | None, records: int | None, anomalies: int,
     start: datetime | None,
     host: str, latency_ms: float, rate_limit: float, error_rate: float, drop_rate: float,
-    truncate_rate: float, env_file: Path | None,
+    truncate_rate: float, plain_numbers: bool, env_file: Path | None,
 ) -> None:  # fmt: skip
     """Serve AI Squared, Timbal and Paragon as simulated vendors on loopback.
 
@@ -84,7 +87,8 @@ def sandbox(
     """
     try:
         config = WorldConfig.sized(size, seed=seed, syncs=syncs, days=days, records=records,
-                                   start_ms=_start_ms(start), anomalies=anomalies)  # fmt: skip
+                                   start_ms=_start_ms(start), anomalies=anomalies,
+                                   exact_numbers=not plain_numbers)  # fmt: skip
         faults = Faults(latency_ms=latency_ms, rate_limit_per_s=rate_limit, error_rate=error_rate,
                         drop_rate=drop_rate, truncate_rate=truncate_rate, seed=seed)  # fmt: skip
     except ValueError as exc:

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import re
+from urllib.parse import urlencode, urlsplit
 
 import numpy as np
 
-from sandbox.http import Request, Response, Router, json_response
+from sandbox.http import JSON, Request, Response, Router, json_response
 from sandbox.tokens import bearer
 
 from .model import FILTER_STATUSES, RECORD_STATUSES
-from .serialize import record_resources, run_resource
+from .serialize import dumps, record_resources, run_resource
 
 DEFAULT_PER_PAGE = 10
+LEADING_INT = re.compile(r"\s*([+-]?\d+(?:_\d+)*)")
+WORKSPACE_NOT_FOUND = {
+    "errors": [
+        {
+            "status": 400,
+            "title": "Bad Request",
+            "detail": "There was a problem with the request format: Workspace not found",
+        }
+    ]
+}
 
 
 def _errors(status: int, detail: str) -> Response:
     return json_response(status, {"errors": [{"status": status, "title": "Error", "detail": detail}]})
+
+
+def exact_json_response(status: int, payload: object) -> Response:
+    """Like json_response, but integers beyond 64 bits are written exactly (record values)."""
+    return Response(status, dumps(payload), [("Content-Type", JSON)])
+
+
+def header_workspace(value: str | None) -> int:
+    """The workspace id the server reads from the header: Ruby's to_i, a leading integer or 0."""
+    match = LEADING_INT.match(value or "")
+    return int(match.group(1).replace("_", "")) if match else 0
 
 
 def _invalid(field: str, message: str) -> Response:
@@ -46,6 +68,9 @@ class _Page:
         return slice(start, start + self.per_page)
 
     def links(self, request: Request, total: int) -> dict[str, str | None]:
+        """JSON:API links as the server writes them: `self` repeats the request's query string
+        verbatim (a bare `?` without one); `next` is null only on the last page itself, so a page
+        past the end points one further, for ever; an empty list's last page is 1."""
         last = max(1, -(-total // self.per_page))
         params = {k: v for k, v in request.query if k not in ("page", "per_page")}
 
@@ -54,10 +79,10 @@ class _Page:
             return f"{request.base_url}{request.path}?{urlencode(query)}"
 
         return {
-            "self": url(self.page),
+            "self": f"{request.base_url}{request.path}?{urlsplit(request.target).query}",
             "first": url(1),
             "prev": url(self.page - 1) if self.page > 1 else None,
-            "next": url(self.page + 1) if self.page < last else None,
+            "next": None if self.page == last else url(self.page + 1),
             "last": url(last),
         }
 
@@ -78,9 +103,8 @@ def build_router(world) -> Router:  # world: AiSquaredWorld
         token = bearer(request.headers)
         if not token or not world.token_valid(token):
             return _errors(401, "Unauthorized")
-        workspace = request.headers.get("workspace-id")
-        if workspace is not None and workspace != str(world.workspace_id):
-            return _errors(403, "You are not authorized to access this workspace")
+        if header_workspace(request.headers.get("workspace-id")) != world.workspace_id:
+            return json_response(400, WORKSPACE_NOT_FOUND)
         return None
 
     def find_sync(sync_id: str):
@@ -150,50 +174,14 @@ def build_router(world) -> Router:  # world: AiSquaredWorld
         pos = world.record_positions(sync, k, status)
         chosen = np.asarray(pos[page.window()])
         data = record_resources(sync, world.runs(sync), world.records(sync), chosen)
-        return json_response(200, {"data": data, "links": page.links(request, len(pos))})
+        return exact_json_response(200, {"data": data, "links": page.links(request, len(pos))})
 
     prefix = "/api/v1/syncs"
-    router.add("POST", "/api/v1/login", login)
-    router.add("GET", prefix, list_syncs)
-    router.add("GET", prefix + "/{sync_id}", get_sync)
-    router.add("GET", prefix + "/{sync_id}/sync_runs", list_runs)
-    router.add("GET", prefix + "/{sync_id}/sync_runs/{run_id}", get_run)
-    router.add("GET", prefix + "/{sync_id}/sync_runs/{run_id}/sync_records", list_records)
+    hooked = world.hooks.around
+    router.add("POST", "/api/v1/login", hooked(login))
+    router.add("GET", prefix, hooked(list_syncs))
+    router.add("GET", prefix + "/{sync_id}", hooked(get_sync))
+    router.add("GET", prefix + "/{sync_id}/sync_runs", hooked(list_runs))
+    router.add("GET", prefix + "/{sync_id}/sync_runs/{run_id}", hooked(get_run))
+    router.add("GET", prefix + "/{sync_id}/sync_runs/{run_id}/sync_records", hooked(list_records))
     return router
-
-
-def add_admin_routes(world, admin: Router) -> None:
-    """Truth and world edits under /_sandbox/ai_squared/ (no auth: loopback test control)."""
-
-    def optional_int(request: Request, name: str) -> int | None:
-        raw = request.param(name)
-        return int(raw) if raw and raw.isdigit() else None
-
-    def truth_syncs(_: Request) -> Response:
-        return json_response(200, {"data": world.truth_syncs()})
-
-    def truth_runs(request: Request) -> Response:
-        return json_response(200, {"data": world.truth_runs(optional_int(request, "sync_id"))})
-
-    def truth_records(request: Request) -> Response:
-        status = request.param("status")
-        if status is not None and status not in RECORD_STATUSES:
-            return _invalid("status", "must be a valid status")
-        records = world.truth_records(
-            optional_int(request, "sync_id"), optional_int(request, "run_id"), status
-        )
-        return json_response(200, {"data": list(records)})
-
-    def truth_counts(_: Request) -> Response:
-        return json_response(200, world.truth_counts())
-
-    def delete_sync(_: Request, sync_id: str) -> Response:
-        if not (sync_id.isdigit() and world.remove_sync(int(sync_id))):
-            return json_response(404, {"error": "no such sync"})
-        return json_response(200, {"deleted": int(sync_id)})
-
-    admin.add("GET", "/_sandbox/ai_squared/truth/syncs", truth_syncs)
-    admin.add("GET", "/_sandbox/ai_squared/truth/runs", truth_runs)
-    admin.add("GET", "/_sandbox/ai_squared/truth/records", truth_records)
-    admin.add("GET", "/_sandbox/ai_squared/truth/counts", truth_counts)
-    admin.add("DELETE", "/_sandbox/ai_squared/syncs/{sync_id}", delete_sync)

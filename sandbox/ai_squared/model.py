@@ -73,6 +73,10 @@ class RecordState:
     failed: np.ndarray
     inserted_by_owner: np.ndarray  # action: destination_insert vs destination_update
     run_offsets: np.ndarray  # records of run k: [run_offsets[k], run_offsets[k + 1])
+    # The write whose outcome `logs` shows: the owner's once it has ended, else the row's previous
+    # finished write (a record moved to a newer run keeps its logs), else none (-1).
+    log_run: np.ndarray
+    log_failed: np.ndarray
 
 
 def run_rows(frame: RunFrame, key: int, volume: Volume) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +162,7 @@ def build_records(runs: RunState, touches: np.ndarray, now: int) -> RecordState:
     owner, owner_row, owner_written = run_of[last], row[last], written[last]
     terminal = runs.phase[owner] >= SUCCESS
     updated = np.where(terminal, runs.frame.finished[owner], owner_written)
+    log_run, log_failed = _log_writes(runs, run_of, failed, first, last)
     by_owner = np.lexsort((owner_row, created, owner))
     owner = owner[by_owner]
     return RecordState(
@@ -168,7 +173,24 @@ def build_records(runs: RunState, touches: np.ndarray, now: int) -> RecordState:
         failed=failed[last][by_owner].astype(bool),
         inserted_by_owner=(run_of[first] == run_of[last])[by_owner],
         run_offsets=np.searchsorted(owner, np.arange(len(runs.frame) + 1)),
+        log_run=log_run[by_owner],
+        log_failed=log_failed[by_owner],
     )
+
+
+def _log_writes(
+    runs: RunState, run_of: np.ndarray, failed: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row (in `last` order): the run whose finished write `logs` shows, and whether it failed."""
+    at = np.nonzero(last)[0]
+    has_prev = ~first[at]
+    prev = np.where(has_prev, at - 1, at)
+    owner, prev_run = run_of[at], np.where(has_prev, run_of[prev], 0)
+    owner_done = runs.phase[owner] >= SUCCESS
+    prev_done = has_prev & (runs.phase[prev_run] >= SUCCESS)
+    log_run = np.where(owner_done, owner, np.where(prev_done, prev_run, -1))
+    log_failed = np.where(owner_done, failed[at], failed[prev]).astype(bool)
+    return log_run, log_failed
 
 
 def record_hashes(key: int, rows: np.ndarray, runs: np.ndarray, n: int) -> np.ndarray:

@@ -16,10 +16,26 @@ from sandbox.timeline import Schedule, profile_schedule
 from .model import Volume
 
 WEEK = 7 * DAY
+WORKSPACE_ID = 7
 CRONS = {15 * MINUTE: "*/15 * * * *", 30 * MINUTE: "*/30 * * * *", HOUR: "0 * * * *",
          6 * HOUR: "0 */6 * * *", DAY: "30 2 * * *", WEEK: "0 3 * * 1"}  # fmt: skip
 FIELD_POOL = ("email_address", "first_name", "last_name", "phone_number", "state", "company",
               "amount", "plan", "is_active", "score")  # fmt: skip
+BIG_INT_FIELDS = ("external_ref", "crm_object_id", "ledger_entry_id")  # 70-bit integers
+DECIMAL_FIELDS = ("lifetime_value", "account_balance", "fx_rate")  # decimals sent as strings
+
+
+@dataclass
+class Connector:
+    """A source or destination connector; several syncs can share one, and a rename shows in all
+    of them without touching any sync's `updated_at`."""
+
+    id: int
+    name: str
+    kind: str  # connector_name, e.g. Salesforce
+    connector_type: str  # source | destination
+    created_ms: int
+    updated_ms: int
 
 
 @dataclass
@@ -32,6 +48,8 @@ class SyncDef:
     attributes: dict  # static attributes; status and updated_at are derived at serve time
     record_fields: tuple[str, ...]
     config_updated_ms: int
+    exact_fields: tuple[str, ...] = ()  # big-integer and decimal-string fields of `record`
+    destination_kind: str = ""  # decides the shape of the records' `logs`
 
     @property
     def disabled_at_ms(self) -> int | None:
@@ -45,7 +63,7 @@ def interval_fields(interval_ms: int) -> tuple[int, str]:
     return interval_ms // MINUTE, "minutes"
 
 
-def make_syncs(config: WorldConfig) -> list[SyncDef]:
+def make_syncs(config: WorldConfig) -> tuple[list[SyncDef], dict[int, Connector]]:
     rng = random.Random(derive(config.seed, "ai_squared", "profiles"))
     t0, history = config.start_ms, config.days * DAY
     kinds = assign_kinds(config.syncs, rng)
@@ -53,6 +71,7 @@ def make_syncs(config: WorldConfig) -> list[SyncDef]:
     profiles = anomalies.choose(profiles, config.seed, "ai_squared", config.anomalies, t0, config.days)
     total_weight = sum(p.weight for p in profiles)
     syncs = []
+    connectors: dict[int, Connector] = {}
     for i, profile in enumerate(profiles):
         sync_id = i + 1
         key = derive(config.seed, "ai_squared", "sync", sync_id)
@@ -67,6 +86,7 @@ def make_syncs(config: WorldConfig) -> list[SyncDef]:
             skip_ratio=rng.uniform(0.0, 0.3),
             record_fail_p=rng.uniform(0.05, 0.15) if profile.kind == "flaky" else rng.uniform(0.001, 0.03),
         )
+        attributes = _attributes(sync_id, profile, rng, connectors)
         syncs.append(
             SyncDef(
                 id=sync_id,
@@ -74,20 +94,44 @@ def make_syncs(config: WorldConfig) -> list[SyncDef]:
                 profile=profile,
                 schedule=schedule,
                 volume=volume,
-                attributes=_attributes(sync_id, profile, rng),
+                attributes=attributes,
                 record_fields=("id", *rng.sample(FIELD_POOL, rng.randint(3, 6))),
                 config_updated_ms=profile.disabled_at_ms or profile.created_ms,
+                exact_fields=_exact_fields(key) if config.exact_numbers else (),
+                destination_kind=connectors[attributes["destination_id"]].kind,
             )
         )
-    return syncs
+    for connector in connectors.values():
+        first = min(s.profile.created_ms for s in syncs if connector.id in _connector_ids(s))
+        connector.created_ms = connector.updated_ms = first - HOUR
+    return syncs, connectors
 
 
-def _attributes(sync_id: int, profile: SyncProfile, rng: random.Random) -> dict:
+def _connector_ids(sync: SyncDef) -> tuple[int, int]:
+    return sync.attributes["source_id"], sync.attributes["destination_id"]
+
+
+def _exact_fields(key: int) -> tuple[str, ...]:
+    """About half the syncs read a 70-bit integer column, about half a decimal one."""
+    h = derive(key, "exact_fields")
+    fields = []
+    if h & 1:
+        fields.append(BIG_INT_FIELDS[(h >> 8) % len(BIG_INT_FIELDS)])
+    if h & 2:
+        fields.append(DECIMAL_FIELDS[(h >> 16) % len(DECIMAL_FIELDS)])
+    return tuple(fields)
+
+
+def _attributes(sync_id: int, profile: SyncProfile, rng: random.Random, connectors: dict) -> dict:
+    """Static attributes; the nested connectors are rendered from `connectors` at serve time."""
     interval, unit = interval_fields(profile.interval_ms)
     cron = rng.random() < 0.15
     src_kind, src_name = rng.choice(SOURCES)
     dst_kind, dst_name = rng.choice(DESTINATIONS)
     source_id, destination_id = 100 + rng.randint(1, 40), 500 + rng.randint(1, 40)
+    # A connector shared by several syncs is the one the first of them named.
+    connectors.setdefault(source_id, Connector(source_id, src_name, src_kind, "source", 0, 0))
+    connectors.setdefault(destination_id, Connector(destination_id, dst_name, dst_kind, "destination", 0, 0))
     return {
         "source_id": source_id,
         "destination_id": destination_id,
@@ -98,16 +142,4 @@ def _attributes(sync_id: int, profile: SyncProfile, rng: random.Random) -> dict:
         "sync_interval_unit": unit,
         "cron_expression": CRONS.get(profile.interval_ms) if cron else None,
         "stream_name": rng.choice(STREAMS),
-        "source": {
-            "id": source_id,
-            "name": src_name,
-            "connector_name": src_kind,
-            "connector_type": "source",
-        },
-        "destination": {
-            "id": destination_id,
-            "name": dst_name,
-            "connector_name": dst_kind,
-            "connector_type": "destination",
-        },
     }

@@ -2,7 +2,7 @@
 
 Public:
 * `GET /orgs/{org_id}/connectors/{connector_id}/syncs/{sync_id}` -> SyncDetailRes, as the spec
-  (`../shared/specs/timbal_get_connector_sync.md`) says.
+  (`sandbox/specs/timbal_get_connector_sync.md`) says.
 * `GET /orgs/{org_id}/connectors/syncs[?connector_id=...]` -> `{"syncs": [SyncView, ...]}`.
   The real list response is undocumented; this shape is our choice: every sync of the org (or of
   one connector; an unknown or empty `connector_id` filter lists none / all), ordered by

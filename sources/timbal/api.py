@@ -5,7 +5,7 @@ and version boundaries line up with the times inside the payload (`seconds_since
 computed at that instant) even when the poller's clock drifts; it falls back to the local clock
 when the header is missing or unreadable.
 
-The list response is undocumented (../shared/VENDORS.md, unconfirmed): `{"syncs": [...]}` is
+The list response is undocumented (sandbox/specs/VENDORS.md, unconfirmed): `{"syncs": [...]}` is
 what we expect, and a bare list, `data`/`items` envelopes and `next`/`links.next` page links are
 accepted too, so a different real shape does not break a load.
 """

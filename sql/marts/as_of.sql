@@ -1,4 +1,5 @@
 -- grain: one row.
+-- key: one row
 -- The reference time of every window and age in the marts: the newest successful load of any
 -- vendor (dlt's _dlt_loads, status 0), unless `--as-of` overrides it to replay history.
 with params as (

@@ -1,4 +1,5 @@
 -- grain: one row per Timbal sync.
+-- key: vendor, sync_id
 -- Timbal shows only a sync's most recent runs; its stats count every run. runs_missed =
 -- runs_reported (stats.runs_total at the latest poll) - runs_loaded: runs that fell out of the
 -- recent window between two polls and are lost to the warehouse. Poll more often if it grows.

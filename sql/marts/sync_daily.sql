@@ -1,4 +1,5 @@
 -- grain: one row per sync per UTC day with runs.
+-- key: vendor, sync_id, day
 -- A run belongs to the UTC day it ended on (marts.sync_runs.ended_at; not ended: the day it
 -- started or was queued). success_rate = succeeded / (succeeded + failed) that day, null when 0;
 -- duration_p50_s over that day's ended runs with a known duration.

@@ -1,4 +1,5 @@
 -- grain: one row per sync, every vendor.
+-- key: vendor, sync_id
 -- How healthy each sync is at as_of (marts.as_of). Definitions (the tests hold us to them):
 --   a run's end is its ended_at (marts.sync_runs: finished_at, or for a terminal run the vendor
 --     never stamped, e.g. an AI Squared failure, the time it was last updated);

@@ -1,4 +1,5 @@
 -- grain: one row per run, every vendor (Paragon runs inferred from status snapshots).
+-- key: vendor, sync_id, run_id
 -- duration_s = finished_at - started_at in seconds (AI Squared `duration`, Timbal
 -- `duration_ms` / 1000); rows_per_s = rows_synced / duration_s where duration_s > 0, else null.
 -- ended_at: finished_at; for a run in a terminal status (succeeded, failed, cancelled) whose

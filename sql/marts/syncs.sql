@@ -1,4 +1,5 @@
 -- grain: one row per sync, every vendor.
+-- key: vendor, sync_id
 -- The sync dimension: a sync is listed here even when it has never run, and no longer once the
 -- vendor deleted it (Timbal: its scd2 version closed; AI Squared: a full listing stopped showing
 -- it). A deleted sync's runs stay in marts.sync_runs as history.

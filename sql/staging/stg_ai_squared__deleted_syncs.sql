@@ -1,4 +1,5 @@
 -- grain: one row per AI Squared sync a full listing stopped showing (deleted at the vendor).
+-- key: vendor, sync_id
 -- deleted_seen_at is the load that first missed it: the deletion happened at or before it.
 with source as (
     select

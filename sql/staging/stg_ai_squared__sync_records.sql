@@ -1,4 +1,5 @@
 -- grain: one row per AI Squared record per run (a run keeps the records it had when loaded).
+-- key: vendor, run_id, record_id
 -- error_message: the server sends no `error` attribute, only `logs`, the destination's answer
 -- (VENDORS.md, verified; shapes in the README's "Sync record logs"). First that is there:
 --   1. `error` (the spec's attribute, should a server send it);

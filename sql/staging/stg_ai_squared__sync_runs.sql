@@ -1,4 +1,5 @@
 -- grain: one row per AI Squared sync run.
+-- key: vendor, run_id
 -- Status normalised: pending/queued -> queued; started/querying/in_progress/paused -> running;
 -- success -> succeeded; failed -> failed; canceled -> cancelled. An unknown value is kept in
 -- vendor_status and counts as running while unfinished, failed once finished (never dropped).

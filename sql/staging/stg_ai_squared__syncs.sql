@@ -1,4 +1,5 @@
 -- grain: one row per AI Squared sync, as last loaded.
+-- key: vendor, sync_id
 -- Renames and casts raw_ai_squared.syncs into the shared sync shape; the expected interval is
 -- sync_interval x its unit, in seconds.
 with source as (

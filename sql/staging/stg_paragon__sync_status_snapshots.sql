@@ -1,4 +1,5 @@
 -- grain: one row per Paragon sync per observed state change (change-only snapshots).
+-- key: vendor, sync_id, first_seen_at
 with source as (
     select
         sync_id,

@@ -1,4 +1,5 @@
 -- grain: one row per Paragon sync (latest known state), every connected user.
+-- key: vendor, sync_id
 with source as (
     select
         id,

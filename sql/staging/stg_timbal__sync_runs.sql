@@ -1,4 +1,5 @@
 -- grain: one row per Timbal run (job), as last seen in a sync's recent_runs.
+-- key: vendor, run_id
 -- State normalised case-insensitively: queued -> queued; running -> running; completed ->
 -- succeeded; failed -> failed; cancelled/canceled -> cancelled. Any other value (e.g. timed_out)
 -- is kept in vendor_status and counts as running while unfinished, failed once finished.

@@ -1,4 +1,5 @@
 -- grain: one row per Timbal sync per poll that saw a change (stats rollup and freshness).
+-- key: vendor, sync_id, polled_at
 with source as (
     select
         sync_id,

@@ -1,4 +1,5 @@
 -- grain: one row per Timbal sync: its current configuration version (scd2 row still open).
+-- key: vendor, sync_id
 with source as (
     select
         id,

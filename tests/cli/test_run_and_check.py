@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.check import Thresholds, breaches
-from pipelines.jobs import EXIT_CONFIG, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_VENDORS_FAILED
+from pipelines.commands.demo import environment
+from pipelines.commands.run import execute
+from pipelines.data_tests import run_tests
+from pipelines.jobs import (
+    EXIT_CONFIG,
+    EXIT_DATA_TESTS,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_VENDORS_FAILED,
+)
 from pipelines.lock import LockHeld, warehouse_lock
+from pipelines.models import SQL_DIR
 from pipelines.report import load_health
 from sandbox.faults import Faults
 from sandbox.service import Sandbox
@@ -40,9 +54,76 @@ def test_run_loads_every_configured_vendor_and_builds_models(box: Sandbox, tmp_p
     result = syncscope("run", "--db", str(db), env=box.env())
     assert result.returncode == EXIT_OK, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["ai_squared", "timbal", "paragon", "models", "publish"]
+    assert [line.split()[0] for line in lines] == [
+        "ai_squared",
+        "timbal",
+        "paragon",
+        "models",
+        "tests",
+        "publish",
+    ]
     assert all(" loaded in " in line for line in lines[:3])
+    assert lines[4] == f"tests       {len(run_tests(db))} data tests passed"
     assert len(load_health(db)) == 3 * len(box.world.ai_squared.syncs)
+
+
+def published_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file of a publish folder, by relative path: the copy BI tools read, byte for byte."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_failing_data_test_exits_8_shows_its_rows_and_publishes_nothing(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    assert syncscope("run", "--db", str(db), env=box.env()).returncode == EXIT_OK
+    before = published_bytes(tmp_path / "w_published")
+    with duckdb.connect(str(db)) as con:  # a raw run stored twice: its key is no longer unique
+        run_id = con.execute("select min(id) from raw_ai_squared.sync_runs").fetchone()[0]
+        twice = "insert into raw_ai_squared.sync_runs select * from raw_ai_squared.sync_runs where id = ?"
+        con.execute(twice, [run_id])
+    result = syncscope("run", "--db", str(db), env=box.env())  # same world: the loads add nothing
+    assert result.returncode == EXIT_DATA_TESTS, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        "data test   staging.stg_ai_squared__sync_runs key unique (vendor, run_id): 1 offending row",
+        f"    vendor='ai_squared', run_id='{run_id}', copies=2",
+        "data test   marts.sync_runs key unique (vendor, sync_id, run_id): 1 offending row",
+        f"    vendor='ai_squared', sync_id={sync_of(db, run_id)!r}, run_id='{run_id}', copies=2",
+        "data test   sql/tests/marts_reconcile_with_raw.sql: 1 offending row",
+        f"    reconciliation='marts.sync_runs rows = raw runs', vendor='ai_squared', "
+        f"expected={runs_in(db)}, found={runs_in(db) + 1}",
+        "publish     skipped: 3 data tests failed; BI tools keep the previous version",
+    ]
+    assert published_bytes(tmp_path / "w_published") == before
+
+
+def sync_of(db: Path, run_id: int) -> str:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return str(
+            con.execute("select sync_id from raw_ai_squared.sync_runs where id = ?", [run_id]).fetchone()[0]
+        )
+
+
+def runs_in(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select count(distinct id) from raw_ai_squared.sync_runs").fetchone()[0]
+
+
+def test_a_broken_test_file_exits_8_in_one_line_naming_it(
+    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sql = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, sql)
+    (sql / "tests" / "broken.sql").write_text("select * form marts.syncs where")
+    monkeypatch.setattr("pipelines.jobs.run_tests", functools.partial(run_tests, sql_dir=sql))
+    with environment(box.env()):
+        outcome = execute(tmp_path / "w.duckdb", ["ai_squared"])
+    assert outcome.exit_code == EXIT_DATA_TESTS and outcome.publication is None
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "Traceback" not in "\n".join(err)
+    assert err[0].startswith("data test   sql/tests/broken.sql cannot run: line 1 syntax error: ")
+    assert err[1] == "publish     skipped: 1 data test failed; BI tools keep the previous version"
+    assert not (tmp_path / "w_published").exists()
 
 
 def test_a_vendor_down_does_not_stop_the_others(box: Sandbox, tmp_path: Path) -> None:
@@ -144,7 +225,7 @@ def test_breaches_follow_each_threshold() -> None:
 def test_json_log_format_writes_one_object_per_step(box: Sandbox, tmp_path: Path) -> None:
     result = syncscope("run", "--db", str(tmp_path / "w.duckdb"), "--log-format", "json", env=box.env())
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [e["event"] for e in events] == ["vendor", "vendor", "vendor", "models", "publish", "run"]
+    assert [e["event"] for e in events] == ["vendor", "vendor", "vendor", "models", "tests", "publish", "run"]
     assert [e["vendor"] for e in events[:3]] == ["ai_squared", "timbal", "paragon"]
     assert all(e["status"] == "loaded" and e["requests"] > 0 and e["rows"] for e in events[:3])
     assert events[-1]["exit_code"] == EXIT_OK == result.returncode

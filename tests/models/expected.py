@@ -1,6 +1,6 @@
 """The marts' metrics computed independently, in pandas, from the sandbox's truth.
 
-Written from the definitions in ../shared/DESIGN.md and the model headers, not from the SQL:
+Written from the metric definitions (README, "The models") and the model headers, not from the SQL:
 if the two disagree, one of them misreads the contract.
 """
 
@@ -200,23 +200,29 @@ def fingerprint(message: str) -> str:
     return message.strip()
 
 
+NO_MESSAGE = "(no error message)"
+
+
 def record_errors(records: list[dict]) -> pd.DataFrame:
-    """records: failed AI Squared record resources as loaded (each under the run that had it)."""
+    """records: failed AI Squared truth records as loaded (each under the run that had it); the
+    message is the one the sandbox put in its `logs` (truth.error_message), every failed record
+    counts, one without a message under NO_MESSAGE."""
     rows = [
         {
             "vendor": "ai_squared",
             "sync_id": str(r["attributes"]["sync_id"]),
-            "error_fingerprint": fingerprint(r["attributes"]["error"]),
-            "error": r["attributes"]["error"],
+            "error_fingerprint": NO_MESSAGE if message is None else fingerprint(message),
+            "error": message,
             "at": ts(r["attributes"]["updated_at"]),
         }
         for r in records
-        if r["attributes"]["error"] is not None
+        for message in [r["attributes"].get("error") or r["truth"]["error_message"]]
     ]
-    frame = pd.DataFrame(rows)
+    # Newest last: a group's example is its last message in (time, text) order.
+    frame = pd.DataFrame(rows).sort_values(["at", "error"], kind="stable")
     grouped = frame.groupby(["vendor", "sync_id", "error_fingerprint"])
     return grouped.agg(
-        example_error=("error", "min"),
+        example_error=("error", "last"),
         failed_records=("error", "size"),
         first_seen_at=("at", "min"),
         last_seen_at=("at", "max"),

@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.models import build, run_tests
+from pipelines.data_tests import run_tests
+from pipelines.models import build
 from sandbox.service import Sandbox
 from tests.conftest import small_config
 from tests.models import expected
 from tests.models.compare import assert_mart_equals, mart
 from tests.sources.conftest import Loader
 from tests.sources.warehouse import rows
+
+TERMINAL = {"success", "failed", "canceled"}
 
 
 def world_now(box: Sandbox) -> datetime:
@@ -31,13 +34,18 @@ def check_ai_squared_marts(box: Sandbox, db: Path, with_records: bool = True) ->
     assert_mart_equals(actual_health, health, ["vendor", "sync_id"])
     assert_mart_equals(mart(db, "sync_daily"), expected.daily(runs), ["vendor", "sync_id", "day"])
     if with_records:
-        failed = list(box.world.ai_squared.truth_records(status="failed"))
+        ended = {r["id"] for r in box.world.ai_squared.truth_runs() if r["attributes"]["status"] in TERMINAL}
+        failed = [
+            r
+            for r in box.world.ai_squared.truth_records(status="failed")
+            if str(r["attributes"]["sync_run_id"]) in ended
+        ]
         assert_mart_equals(
             mart(db, "record_errors"),
             expected.record_errors(failed),
             ["vendor", "sync_id", "error_fingerprint"],
         )
-    assert [t.path.name for t in run_tests(db) if t.failures] == []
+    assert [t.summary() for t in run_tests(db) if t.failed] == []
 
 
 def test_ai_squared_marts_equal_the_truth(load: Loader, db: Path) -> None:
@@ -45,7 +53,14 @@ def test_ai_squared_marts_equal_the_truth(load: Loader, db: Path) -> None:
         assert load(box).status == "loaded"
         check_ai_squared_marts(box, db)
         health = mart(db, "sync_health")
+        runs = expected.ai_squared_runs(box)
     assert {"disabled", "failing", "healthy"} <= set(health["health"])
+    # The server stamps no finished_at on a failure: those must count, as DESIGN.md's ended_at says.
+    unstamped = runs[(runs["status"] == "failed") & runs["finished_at"].isna()]
+    assert len(unstamped) and unstamped["ended_at"].notna().all()
+    failing = health[health["health"] == "failing"]["sync_id"]
+    newest = runs[runs["ended_at"].notna()].sort_values("ended_at").groupby("sync_id").tail(1)
+    assert set(failing) <= set(newest[newest["finished_at"].isna()]["sync_id"]), "failing by unstamped ends"
 
 
 def test_ai_squared_marts_follow_the_clock(load: Loader, db: Path) -> None:
@@ -91,7 +106,7 @@ def test_timbal_marts_equal_the_runs_the_polls_saw(load: Loader, db: Path) -> No
         loaded = int((runs["sync_id"] == sync_id).sum())
         assert coverage.loc[sync_id, "runs_reported"] == detail["stats"]["runs_total"]
         assert coverage.loc[sync_id, "runs_missed"] == detail["stats"]["runs_total"] - loaded
-    assert [t.path.name for t in run_tests(db) if t.failures] == []
+    assert [t.summary() for t in run_tests(db) if t.failed] == []
 
 
 def test_paragon_runs_are_inferred_from_the_snapshots(load: Loader, db: Path) -> None:
@@ -113,4 +128,4 @@ def test_paragon_runs_are_inferred_from_the_snapshots(load: Loader, db: Path) ->
     assert_mart_equals(mart(db, "sync_runs"), expected.with_rows_per_s(runs), ["vendor", "sync_id", "run_id"])
     assert_mart_equals(mart(db, "sync_health"), expected.health(runs, syncs, as_of), ["vendor", "sync_id"])
     assert_mart_equals(mart(db, "sync_daily"), expected.daily(runs), ["vendor", "sync_id", "day"])
-    assert [t.path.name for t in run_tests(db) if t.failures] == []
+    assert [t.summary() for t in run_tests(db) if t.failed] == []

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.models import build, run_tests
+from pipelines.data_tests import run_tests
+from pipelines.models import build
 from pipelines.runner import run_vendor
 from sandbox.config import WorldConfig
 from sandbox.service import Sandbox
@@ -61,7 +62,7 @@ def test_anomalies_equal_the_pandas_computation_on_the_default_world(
         for v, s, n in zip(health["vendor"], health["sync_id"], health["open_anomalies"], strict=True)
     }
     assert {k: n for k, n in got.items() if n} == open_now and sum(open_now.values()) > 0
-    assert [t.path.name for t in run_tests(db) if t.failures] == []
+    assert [t.summary() for t in run_tests(db) if t.failed] == []
 
 
 def test_sensitivity_and_per_sync_overrides(loaded: tuple[Path, pd.DataFrame, datetime]) -> None:

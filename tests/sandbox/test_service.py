@@ -41,8 +41,9 @@ def test_advance_moves_one_clock_for_every_vendor(fresh_sandbox: Sandbox) -> Non
 def test_request_log_counts_vendor_requests_only(fresh_sandbox: Sandbox) -> None:
     token = fresh_sandbox.world.ai_squared.api_token
     url = fresh_sandbox.url("ai_squared")
-    httpx.get(f"{url}/api/v1/syncs", headers={"Authorization": f"Bearer {token}"})
-    httpx.get(f"{url}/api/v1/syncs?page=2", headers={"Authorization": f"Bearer {token}"})
+    headers = {"Authorization": f"Bearer {token}", "Workspace-Id": "7"}  # without it: 400
+    httpx.get(f"{url}/api/v1/syncs", headers=headers)
+    httpx.get(f"{url}/api/v1/syncs?page=2", headers=headers)
     httpx.get(f"{url}/_sandbox/clock")
     log = httpx.get(f"{url}/_sandbox/requests").json()["requests"]
     assert log == [

@@ -54,21 +54,45 @@ def test_a_deleted_sync_is_recorded_once_and_leaves_syncs_and_health_but_keeps_i
     assert {r["id"] for r in rows(db, RAW, "sync_runs") if r["sync_id"] == gone} == runs_before
 
 
-def test_a_sync_missing_from_one_listing_comes_back_when_listed_again(
+def test_a_deleted_sync_that_is_restored_leaves_deleted_syncs_again(
     box: Sandbox, load: Loader, db: Path
 ) -> None:
     load(box)
     world = box.world.ai_squared
-    hidden_id = sorted(world.syncs)[0]
-    hidden = world.syncs.pop(hidden_id)  # a vendor hiccup: one listing leaves the sync out
+    restored_id = sorted(world.syncs)[0]
+    restored = world.syncs[restored_id]
+    assert world.remove_sync(restored_id)
     load(box)
-    assert [r["id"] for r in rows(db, RAW, "deleted_syncs")] == [hidden_id]
-    assert str(hidden_id) not in marts(db)["syncs"]
-    world.syncs[hidden_id] = hidden
+    assert [r["id"] for r in rows(db, RAW, "deleted_syncs")] == [restored_id]
+    assert str(restored_id) not in marts(db)["syncs"]
+    world.syncs[restored_id] = restored
+    world.edit_sync(restored_id)  # the listing shows it again
     result = load(box)
     assert result.rows.get("deleted_syncs") == 1
     assert rows(db, RAW, "deleted_syncs") == []
-    assert str(hidden_id) in marts(db)["sync_health"]
+    assert str(restored_id) in marts(db)["sync_health"]
+
+
+def test_a_listing_that_leaves_known_syncs_out_deletes_none(
+    box: Sandbox, load: Loader, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(box)
+    world = box.world.ai_squared
+    monkeypatch.setattr("sources.ai_squared.api.SYNCS_PER_PAGE", 2)
+    # After page 1 of the list is answered, the syncs on page 2 are edited: they jump to page 1,
+    # so page 2 shows the next ones and this crawl never lists the edited two.
+    listed = [int(s["id"]) for s in world.truth_syncs()]
+    for sync_id in listed[2:4]:
+        world.hooks.arm(
+            {"path": "/api/v1/syncs", "nth": 1, "action": {"type": "edit_sync", "sync_id": sync_id}}
+        )
+    box.reset_requests()
+    result = load(box)
+    assert result.status == "loaded", result.message
+    asked = [r.target for r in box.requests("ai_squared")]
+    assert {f"/api/v1/syncs/{i}" for i in listed[2:4]} <= set(asked), "missed syncs are asked for by id"
+    assert rows(db, RAW, "deleted_syncs") == []
+    assert marts(db)["syncs"] == {str(s) for s in world.syncs}
 
 
 def test_a_load_narrowed_by_sync_ids_never_records_a_deletion(box: Sandbox, load: Loader, db: Path) -> None:

@@ -249,7 +249,8 @@ def test_expired_token_mid_crawl_logs_in_again_once(box: Sandbox) -> None:
 
     world = box.world.ai_squared
     auth = AiSquaredAuth(None, world.email, world.password)
-    with VendorClient("ai_squared", box.url("ai_squared"), auth=auth) as client:
+    headers = {"Workspace-Id": str(world.workspace_id)}
+    with VendorClient("ai_squared", box.url("ai_squared"), auth=auth, headers=headers) as client:
         client.get_json("/api/v1/syncs")
         box.advance(31 * 60)
         body, _ = client.get_json("/api/v1/syncs")
