@@ -18,14 +18,13 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from pipelines import charts
+from pipelines import charts, html_anomalies
 from pipelines.report import SEVERITY, age, load_health, percent, seconds_text
 
 MARTS = ("sync_health", "sync_daily", "sync_runs", "record_errors", "syncs", "as_of")
 VENDOR_NAMES = {"ai_squared": "AI Squared", "timbal": "Timbal", "paragon": "Paragon"}
 WINDOW_DAYS = 30  # charts cover the window of success_rate_30d and of the duration percentiles
 TOP_ERRORS = 15
-TOP_ANOMALIES = 20
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 RUN = "run <code>syncscope run</code> (or <code>syncscope {}</code>)"
 NO_MARTS = "This warehouse has no marts yet: " + RUN.format("models") + "."
@@ -53,7 +52,7 @@ class PageData:
     daily: dict[str, list[tuple[date, int, int]]] = field(default_factory=dict)
     runs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # kind -> vendor -> values
     errors: list[dict] = field(default_factory=list)
-    anomalies: list[dict] = field(default_factory=list)  # newest first, at most TOP_ANOMALIES
+    anomalies: list[dict] = field(default_factory=list)  # newest first (html_anomalies.TOP)
     anomaly_days: dict[str, dict[date, list[str]]] = field(default_factory=dict)  # vendor -> day -> texts
 
     @property
@@ -87,30 +86,6 @@ ERRORS_SQL = f"""with named as (
     order by failed_records desc, vendor, error_fingerprint limit {TOP_ERRORS}"""
 
 
-ANOMALIES_SQL = f"""select a.vendor, a.sync_id, coalesce(s.sync_name, a.sync_id) as sync_name, a.metric,
-        a.point, a.point_at, a.run_id is null as is_day, a.direction, a.z_score, a.explanation
-    from marts.sync_anomalies as a left join marts.syncs as s using (vendor, sync_id)
-    where a.point_at > {WINDOW} and a.point_at <= (select as_of from marts.as_of)
-    order by a.point_at desc, a.vendor, a.sync_id, a.metric"""
-
-
-def _load_anomalies(con: duckdb.DuckDBPyConnection, data: PageData) -> None:
-    """The window's anomalies: the newest for the table, all of them as marks by day (a day point
-    on its own day, a run on the day it ended). A warehouse built before the mart has none."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'marts' and table_name = 'sync_anomalies'"
-    ).fetchone()[0]
-    if not exists:
-        return
-    rows = _rows(con, ANOMALIES_SQL)
-    data.anomalies = rows[:TOP_ANOMALIES]
-    for r in rows:
-        day = date.fromisoformat(r["point"]) if r["is_day"] else r["point_at"].date()
-        text = f"{r['sync_name']}: {r['explanation']}"
-        data.anomaly_days.setdefault(r["vendor"], {}).setdefault(day, []).append(text)
-
-
 def load_page(db: Path) -> PageData:
     """Everything the page needs; a warehouse without marts or without loads is a page, not an error."""
     data = PageData(db)
@@ -138,7 +113,7 @@ def load_page(db: Path) -> PageData:
                 str(v): values[(vendors == v) & ~np.isnan(values)] for v in sorted(set(vendors.tolist()))
             }
         data.errors = _rows(con, ERRORS_SQL)
-        _load_anomalies(con, data)
+        data.anomalies, data.anomaly_days = html_anomalies.load(con, WINDOW)
     data.health = load_health(db)
     return data
 
@@ -280,24 +255,6 @@ def _errors(data: PageData) -> str:
     )
 
 
-def _anomalies(data: PageData) -> str:
-    """The newest anomalies: when, which sync, and the sentence that explains each."""
-    if not data.anomalies:
-        return f"<p class='empty-note'>No anomaly in the last {WINDOW_DAYS} days.</p>"
-    rows = [
-        f"<tr><td class='num'>{r['point_at']:%Y-%m-%d %H:%M}</td>"
-        f"<td class='vendor'>{e(vendor_name(r['vendor']))}</td>"
-        f"<td class='name'>{e(r['sync_name'])}<small>{e(r['sync_id'])}</small></td>"
-        f"<td><span class='badge {e(r['direction'])}'>{e(r['direction'])}</span></td>"
-        f"<td>{e(r['explanation'])}<small>{e(r['metric'])} · {e(r['point'])}</small></td></tr>"
-        for r in data.anomalies
-    ]
-    return (
-        "<table class='anomalies'><thead><tr><th class='num'>when (UTC)</th><th>vendor</th><th>sync</th>"
-        f"<th></th><th>what</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
 def render_page(data: PageData, limit: int | None = 50) -> str:
     when = f"{data.as_of:%Y-%m-%d %H:%M:%S} UTC" if data.as_of else "no load yet"
     meta = (
@@ -320,8 +277,9 @@ def render_page(data: PageData, limit: int | None = 50) -> str:
             _section("Worst syncs", "failing, stale, degraded, healthy, disabled; within each, lowest 7-day "
                      "success rate first (as in <code>syncscope report</code>)", _worst(data, limit)),
             _section("Latest anomalies", f"runs and days unusual for their own sync (z-score against its "
-                     f"trailing 28 days), newest first, at most {TOP_ANOMALIES}; red triangles on the "
-                     "success-rate charts mark their days", _anomalies(data)),
+                     f"28 days before), newest first, at most {html_anomalies.TOP}; red triangles on the "
+                     "success-rate charts mark their days",
+                     html_anomalies.table(data.anomalies, vendor_name, WINDOW_DAYS)),
             _section("Top error groups", "failed records grouped by error fingerprint (ids, numbers, emails "
                      "and quoted values masked)", _errors(data)),
         ))  # fmt: skip
