@@ -305,7 +305,7 @@ def warehouse(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Pat
     result = syncscope("run", "--db", str(db), env=sandbox.env())
     assert result.returncode == EXIT_OK, result.stdout + result.stderr
     last = result.stdout.splitlines()[-1]
-    assert last.startswith("publish     8 marts, ") and last.endswith(
+    assert last.startswith("publish     9 marts, ") and last.endswith(
         f"s: {db.parent / 'w_published' / BI_FILE}"
     )
     return db
