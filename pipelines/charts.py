@@ -120,7 +120,7 @@ def rate_chart(
     a fake value through it. The dashed line is the `degraded` threshold, and days under it get
     an orange dot, so a dip reads at a glance; hovering a dot gives that day's counts.
     marks: (day, explanations) of anomalies (marts.sync_anomalies): a red triangle over the day,
-    its explanations in the tooltip.
+    sized by how many, its explanations in the tooltip.
     """
     span = max((last - first).days, 1)
 
@@ -164,15 +164,18 @@ def rate_chart(
         area = f"{line} L{points[-1][0]:.1f},{y(0):.1f} L{points[0][0]:.1f},{y(0):.1f} Z"
         parts.append(f'<path class="area" d="{area}"/><path class="line" d="{line}"/>')
     parts.extend(dots)
-    parts += [_anomaly_mark(x(day), texts) for day, texts in marks if first <= day <= last]
+    peak = max((len(texts) for _, texts in marks), default=1)
+    parts += [_anomaly_mark(x(day), texts, peak) for day, texts in marks if first <= day <= last]
     return _frame("".join(parts), f"{vendor}: daily success rate", "success-rate", vendor)
 
 
-def _anomaly_mark(x: float, texts: Sequence[str]) -> str:
-    """A marked point for a day with anomalies; the tooltip lists them (first 8)."""
+def _anomaly_mark(x: float, texts: Sequence[str], peak: int) -> str:
+    """A marked point for a day with anomalies, bigger the more it has (of the chart's busiest
+    day); the tooltip lists them (first 8)."""
+    half = 2.5 + 3.5 * math.sqrt(len(texts) / peak)
     tip = escape(f"{len(texts)} anomal{'y' if len(texts) == 1 else 'ies'}: " + "; ".join(texts[:8]))
-    rule = f'<line class="anomaly-day" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + PLOT_H}"/>'
-    return f'{rule}<path class="anomaly" d="M{x:.1f},{TOP + 1:.1f} l5,-9 h-10 z"><title>{tip}</title></path>'
+    shape = f"M{x:.1f},{TOP + 1:.1f} l{half:.1f},{-1.8 * half:.1f} h{-2 * half:.1f} z"
+    return f'<path class="anomaly" d="{shape}"><title>{tip}</title></path>'
 
 
 def log_bins(values: Sequence[np.ndarray], per_decade: int = 4) -> np.ndarray | None:
