@@ -23,7 +23,7 @@ from pathlib import Path
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-from bench import cases_load, cases_scale
+from bench import anomaly_build, cases_load, cases_scale
 from bench.results import Case, machine, write
 from bench.settings import Settings
 
@@ -48,7 +48,9 @@ def run_cases(settings: Settings, log: bool = True) -> list[Case]:
         if "models" in settings.cases:
             say("case 5: models ...", flush=True)
             cases.append(cases_scale.models(settings, warehouse))
-    order = ["throughput", "latency", "incremental", "memory", "models"]
+            say("case 6: sync_anomalies build cost ...", flush=True)
+            cases.append(anomaly_build.case(settings.repeat, warehouse))
+    order = ["throughput", "latency", "incremental", "memory", "models", "anomalies"]
     return sorted(cases, key=lambda c: order.index(c.key))
 
 
