@@ -34,8 +34,24 @@ def fresh_sandbox() -> Sandbox:
         yield box
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requires_program(name, package): needs system program `name` (Debian package `package`)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Check a test's required programs before its fixtures are set up (no sandbox loaded for a
+    test that will be skipped); skipping here, from one place, folds every such skip into one
+    summary line (`SKIPPED [7] ...: chromium not found: apt-get install chromium`)."""
+    for marker in item.iter_markers("requires_program"):
+        require_program(*marker.args)
+
+
 def require_program(name: str, package: str) -> str:
-    """The path of system program `name` (looked up on PATH), for tests that need one.
+    """The path of system program `name` (looked up on PATH), for tests that need one; mark
+    them `@pytest.mark.requires_program(name, package)` (or a module's `pytestmark`).
 
     Missing, the test is skipped with one line naming the Debian package to install, so the
     README's quick start passes on a fresh machine. Under CI (`CI` set and non-empty) a missing
