@@ -33,7 +33,6 @@ def raw_tables(db: Path) -> dict[str, list[str]]:
 
 def test_rate_limit_of_5_per_second_on_every_vendor_exits_0_and_equals_the_truth(tmp_path: Path) -> None:
     with Sandbox(small_config()) as box:
-        (tmp_path / "reference").mkdir()
         reference = syncscope_run(box.env(), tmp_path / "reference" / "w.duckdb")
         assert reference.returncode == EXIT_OK, reference.stdout + reference.stderr
         for vendor in VENDORS:
