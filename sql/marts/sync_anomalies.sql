@@ -284,7 +284,7 @@ final as (
         seasonal,
         baseline_mean,
         baseline_stddev,
-        baseline_n,
+        cast(baseline_n as bigint) as baseline_n,
         typical,
         z_score,
         case when z_score > 0 then 'spike' else 'drop' end as direction,
