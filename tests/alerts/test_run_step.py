@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import jobs
-from pipelines.models import DataTest
+from pipelines.data_tests import DataTest
 
 
 def test_alerts_run_after_a_clean_build_and_set_the_exit_code(tmp_path: Path) -> None:
