@@ -9,14 +9,13 @@ only when `GET /syncs/{id}` answers 404, and otherwise loaded as if it had been 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
 
-import orjson
+from sources.toolkit import iso_ms, short_hash
 
-from .api import AiSquaredApi, to_ms
+from .api import AiSquaredApi
 
 log = logging.getLogger("syncscope.ai_squared")
 
@@ -24,7 +23,7 @@ log = logging.getLogger("syncscope.ai_squared")
 def digest(sync: dict) -> str:
     """A sync's content, nested connectors included: a renamed connector does not touch the
     sync's `updated_at`, so that cannot tell a changed sync."""
-    return hashlib.blake2b(orjson.dumps(sync, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+    return short_hash(sync, 16)
 
 
 def newest_per_id(syncs: Iterable[dict]) -> list[dict]:
@@ -32,7 +31,7 @@ def newest_per_id(syncs: Iterable[dict]) -> list[dict]:
     out: dict[int, dict] = {}
     for sync in syncs:
         old = out.get(sync["id"])
-        if old is None or to_ms(old["updated_at"]) <= to_ms(sync["updated_at"]):
+        if old is None or iso_ms(old["updated_at"]) <= iso_ms(sync["updated_at"]):
             out[sync["id"]] = sync
     return list(out.values())
 

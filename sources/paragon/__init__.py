@@ -18,8 +18,9 @@ from dlt.common.typing import TSecretValue
 from dlt.sources import DltResource
 
 from sources.http import RetryPolicy, VendorClient
+from sources.toolkit import epoch_ms, from_epoch_ms
 
-from .api import ParagonApi, epoch_ms, from_epoch_ms
+from .api import ParagonApi
 from .poll import Observation, Poll
 from .tables import (
     SNAPSHOT_COLUMNS,

@@ -15,9 +15,10 @@ from datetime import datetime
 
 from sources.concurrency import map_completed
 from sources.http import NotFound
+from sources.toolkit import epoch_ms
 from sources.validate import Shape, accept, accept_one
 
-from .api import ParagonApi, epoch_ms
+from .api import ParagonApi
 from .tokens import VENDOR, UserToken
 
 log = logging.getLogger("syncscope.paragon")

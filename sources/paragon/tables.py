@@ -8,13 +8,13 @@ reason, rateLimitBackoffMs) would otherwise get no column, or a guessed type, on
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime
 from typing import Any
 
-import orjson
 from dlt.common.schema.typing import TTableSchemaColumns
+
+from sources.toolkit import short_hash
 
 from .poll import Observation
 
@@ -60,8 +60,9 @@ SYNC_COLUMNS = _columns(
 
 
 def fingerprint(values: Any) -> str:
-    """A short stable digest of JSON-able values (state keeps 16 hex chars per sync)."""
-    return hashlib.blake2b(orjson.dumps(values), digest_size=8).hexdigest()
+    """A short stable digest of JSON-able values (state keeps 16 hex chars per sync); keys kept in
+    the order given, as every version before wrote it to state."""
+    return short_hash(values, sort_keys=False)
 
 
 def snapshot_state(status: dict) -> tuple:

@@ -36,6 +36,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from sources.http import AuthError, ConfigError, RetryPolicy, VendorClient
+from sources.toolkit import BATCH_ROWS
 
 from .api import VENDOR, BearerAuth, TimbalApi
 from .poll import Detail, Poll
@@ -51,7 +52,6 @@ from .tables import (
     typed_snapshot,
 )
 
-BATCH_ROWS = 20_000  # runs per yielded Arrow table
 SCD2: dict[str, Any] = {"disposition": "merge", "strategy": "scd2", "row_version_column_name": "config_hash"}
 
 

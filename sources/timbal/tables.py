@@ -18,14 +18,13 @@ A SyncView mixes configuration with run-driven freshness. The split:
 from __future__ import annotations
 
 from datetime import datetime
-from hashlib import blake2b
 from typing import Any
 
-import orjson
 import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 
 from sources.arrow import INT, TS, to_table
+from sources.toolkit import short_hash as digest  # 64 bits: collisions are no concern at this size
 from sources.validate import Shape, kinds_of
 
 CONFIG_FIELDS = (
@@ -88,11 +87,6 @@ RUN_TYPES: dict[str, pa.DataType] = {
     "rows_per_sec": pa.float64(),
     "message": pa.string(),
 }
-
-
-def digest(value: Any) -> str:
-    """A short stable hash of JSON-able data (64 bits: collisions are not a concern at this size)."""
-    return blake2b(orjson.dumps(value, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 
 def _timestamp(value: Any) -> Any:
