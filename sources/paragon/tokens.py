@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from sources.http import AuthError, BearerAuth, ConfigError
+from sources.toolkit import json_list
 
 VENDOR = "paragon"
 SETTING = "sources.paragon.user_tokens"
@@ -67,12 +68,9 @@ def _as_list(value: object) -> list:
     text = value.strip()
     if not text.startswith("["):
         return [t for t in _SEPARATORS.split(text) if t]
-    try:
-        parsed = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raise ConfigError(VENDOR, f'{SETTING} is not a valid JSON list (e.g. ["t1","t2"])') from None
-    if not isinstance(parsed, list):
-        raise ConfigError(VENDOR, f"{SETTING} must be a list of tokens")
+    parsed = json_list(text)
+    if parsed is None:
+        raise ConfigError(VENDOR, f'{SETTING} is not a valid JSON list (e.g. ["t1","t2"])')
     return parsed
 
 
