@@ -46,6 +46,14 @@ def iso_ms(value: str) -> int:
     return epoch_ms(datetime.fromisoformat(value))
 
 
+def parse_timestamp(value: Any) -> Any:
+    """A vendor's ISO 8601 text (checked by sources/validate.py) as a datetime; empty text is None,
+    anything else (None, a datetime already) is kept as it is."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value) if value else None
+    return value
+
+
 def short_hash(value: Any, size: int = 8, sort_keys: bool = True) -> str:
     """A stable hex digest of JSON-able data, `size` bytes (kept in dlt state, so never change how
     a given vendor calls it: a new hash would count every row as changed once)."""

@@ -10,10 +10,9 @@ only when `GET /syncs/{id}` answers 404, and otherwise loaded as if it had been 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable
 
-from sources.toolkit import iso_ms, short_hash
+from sources.toolkit import Once, iso_ms, short_hash
 
 from .api import AiSquaredApi
 
@@ -43,15 +42,11 @@ class Listing:
         self, api: AiSquaredApi, sync_ids: list[int] | None, known: Callable[[], Iterable[int]]
     ) -> None:
         self.api, self.sync_ids, self._known = api, sync_ids, known
-        self._syncs: list[dict] | None = None
+        self._syncs = Once(self._list)
         self._gone: list[int] = []
-        self._lock = threading.Lock()
 
     def syncs(self) -> list[dict]:
-        with self._lock:
-            if self._syncs is None:
-                self._syncs = self._list()
-            return self._syncs
+        return self._syncs.get()
 
     def gone(self) -> list[int]:
         self.syncs()

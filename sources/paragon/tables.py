@@ -14,7 +14,7 @@ from typing import Any
 
 from dlt.common.schema.typing import TTableSchemaColumns
 
-from sources.toolkit import short_hash
+from sources.toolkit import parse_timestamp, short_hash
 
 from .poll import Observation
 
@@ -92,7 +92,7 @@ def snapshot_row(obs: Observation, first_seen_at: datetime) -> dict[str, Any]:
         "status": status.get("status"),
         "total_records": _int(summary.get("totalRecords")),
         "synced_records_count": _int(summary.get("syncedRecordsCount")),
-        "last_synced_at": _timestamp(summary.get("lastSyncedAt")),
+        "last_synced_at": parse_timestamp(summary.get("lastSyncedAt")),
         "latest_cursor": summary.get("latestCursor"),
         "reason": status.get("reason"),
         "rate_limit_backoff_ms": _int(status.get("rateLimitBackoffMs")),
@@ -132,7 +132,3 @@ def frequency_seconds(frequency: str | None) -> int | None:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _timestamp(value: str | None) -> datetime | None:
-    return None if not value else datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -24,6 +24,7 @@ import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 
 from sources.arrow import INT, TS, to_table
+from sources.toolkit import parse_timestamp
 from sources.toolkit import short_hash as digest  # 64 bits: collisions are no concern at this size
 from sources.validate import Shape, kinds_of
 
@@ -89,16 +90,12 @@ RUN_TYPES: dict[str, pa.DataType] = {
 }
 
 
-def _timestamp(value: Any) -> Any:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 def config_row(view: dict) -> dict[str, Any]:
     """The `syncs` row of a SyncView: configuration, `updated_at` and the version hash."""
     config = {name: view.get(name) for name in CONFIG_FIELDS}
     row = {**config, **{name: view.get(name) for name in NOT_HASHED}, "config_hash": digest(config)}
     for name in ("created_at", "updated_at"):
-        row[name] = _timestamp(row[name])
+        row[name] = parse_timestamp(row[name])
     return row
 
 
@@ -120,7 +117,7 @@ def snapshot_hash(row: dict[str, Any]) -> str:
 
 
 def typed_snapshot(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: _timestamp(v) if k in SYNC_TIMESTAMPS else v for k, v in row.items()}
+    return {k: parse_timestamp(v) if k in SYNC_TIMESTAMPS else v for k, v in row.items()}
 
 
 def run_row(run: dict, sync_id: str) -> dict[str, Any]:

@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from sources.toolkit import Once, epoch_ms, from_epoch_ms, iso_ms, json_list, poll_time, short_hash
+from sources.toolkit import (
+    Once,
+    epoch_ms,
+    from_epoch_ms,
+    iso_ms,
+    json_list,
+    parse_timestamp,
+    poll_time,
+    short_hash,
+)
 
 T0 = datetime(2026, 11, 18, tzinfo=UTC)
 T0_MS = 1_794_960_000_000  # `date -u -d 2026-11-18 +%s`, in ms
@@ -40,6 +49,14 @@ def test_epoch_ms_both_ways() -> None:
     assert from_epoch_ms(T0_MS + 1) == T0 + timedelta(milliseconds=1)
     assert iso_ms("2026-11-18T01:00:00.250+01:00") == T0_MS + 250
     assert iso_ms("2026-11-18T00:00:00Z") == T0_MS
+
+
+def test_parse_timestamp() -> None:
+    assert parse_timestamp("2026-11-18T00:00:00Z") == T0
+    assert parse_timestamp("2026-11-18T01:00:00+01:00") == T0
+    assert parse_timestamp("2026-11-18T00:00:00Z").utcoffset() == timedelta(0)
+    assert parse_timestamp("") is None and parse_timestamp(None) is None
+    assert parse_timestamp(T0) is T0
 
 
 def test_short_hash_is_stable_and_sized() -> None:
