@@ -24,17 +24,13 @@ SETTING = "sources.paragon.user_tokens"
 _SEPARATORS = re.compile(r"[\s,]+")
 
 
-class BearerToken(BearerAuth):
-    """`Authorization: Bearer <token>` for one request (the shared bearer auth); repr hides it."""
-
-
 @dataclass(frozen=True)
 class UserToken:
     """A configured token: its position in the setting (what an operator fixes) and its user."""
 
     index: int
     user_id: str | None
-    auth: BearerToken = field(repr=False, compare=False)
+    auth: BearerAuth = field(repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -55,7 +51,7 @@ def parse_tokens(value: object) -> list[UserToken]:
         raise ConfigError(VENDOR, f"{SETTING} must hold only non-empty strings")
     if not tokens:
         raise AuthError(VENDOR, f"no credentials: set {SETTING}")
-    return [UserToken(i, token_subject(t), BearerToken(t)) for i, t in enumerate(tokens)]
+    return [UserToken(i, token_subject(t), BearerAuth(t)) for i, t in enumerate(tokens)]
 
 
 def _as_list(value: object) -> list:

@@ -35,10 +35,10 @@ import pyarrow as pa
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
-from sources.http import AuthError, ConfigError, RetryPolicy, VendorClient
+from sources.http import AuthError, BearerAuth, ConfigError, RetryPolicy, VendorClient
 from sources.toolkit import BATCH_ROWS
 
-from .api import VENDOR, BearerAuth, TimbalApi
+from .api import VENDOR, TimbalApi
 from .poll import Detail, Poll
 from .tables import (
     SNAPSHOT_COLUMNS,

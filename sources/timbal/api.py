@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from sources.http import BearerAuth, PageLinks, VendorClient, paginate
+from sources.http import PageLinks, VendorClient, paginate
 from sources.toolkit import poll_time
 
 VENDOR = "timbal"
@@ -46,7 +46,7 @@ def _next_link(body: Any) -> str | None:
 
 
 LISTING = PageLinks(items=_items, next=_next_link)
-__all__ = ["VENDOR", "BearerAuth", "TimbalApi", "poll_time"]
+__all__ = ["VENDOR", "TimbalApi"]
 
 
 class TimbalApi:

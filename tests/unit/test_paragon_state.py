@@ -10,11 +10,11 @@ from sources.http import BearerAuth
 from sources.paragon import changed_snapshots, changed_syncs
 from sources.paragon.poll import Observation
 from sources.paragon.tables import fingerprint, frequency_seconds
-from sources.paragon.tokens import BearerToken, UserToken
+from sources.paragon.tokens import UserToken
 
 T0 = datetime(2026, 11, 18, tzinfo=UTC)
 T0_MS = 1_794_960_000_000  # `date -u -d 2026-11-18 +%s`, in ms
-USER = UserToken(0, "user-a", BearerToken("not-a-real-token"))
+USER = UserToken(0, "user-a", BearerAuth("not-a-real-token"))
 ITEM = {"id": "s1", "integration": "hubspot", "pipeline": "contacts", "credentialId": "c1", "status": "IDLE"}
 
 
@@ -41,8 +41,7 @@ def test_frequency_seconds_is_none_when_unreadable(text: str | None) -> None:
     assert frequency_seconds(text) is None
 
 
-def test_bearer_token_is_the_shared_bearer_auth_and_hides_the_token() -> None:
-    assert isinstance(USER.auth, BearerAuth)
+def test_a_user_token_never_shows_the_token() -> None:
     assert "not-a-real-token" not in repr(USER)
 
 
