@@ -23,7 +23,7 @@ from pathlib import Path
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-from bench import cases_load, cases_replay, cases_scale
+from bench import anomaly_build, cases_load, cases_replay, cases_scale
 from bench.results import Case, machine, write
 from bench.settings import Settings
 
@@ -49,13 +49,15 @@ def run_cases(settings: Settings, log: bool = True) -> list[Case]:
         if "models" in settings.cases:
             say("case 5: models ...", flush=True)
             cases.append(cases_scale.models(settings, warehouse))
+            say("case 6: sync_anomalies build cost ...", flush=True)
+            cases.append(anomaly_build.case(settings.repeat, warehouse))
     if "replay" in settings.cases:
         say("case 1b: throughput on the replay server ...", flush=True)
         cases.append(cases_replay.throughput(settings))
     if "noop" in settings.cases:
         say("case 3b: no-op on 1,000 syncs on the replay server ...", flush=True)
         cases.append(cases_replay.noop(settings))
-    order = ["throughput", "replay", "latency", "incremental", "noop", "memory", "models"]
+    order = ["throughput", "replay", "latency", "incremental", "noop", "memory", "models", "anomalies"]
     return sorted(cases, key=lambda c: order.index(c.key))
 
 

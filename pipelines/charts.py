@@ -73,6 +73,8 @@ svg .line{fill:none;stroke:var(--accent);stroke-width:2;stroke-linejoin:round}
 svg .area{fill:var(--accent);opacity:.08} svg .dot{fill:var(--accent)} svg .dot.low{fill:var(--degraded)}
 svg .threshold{stroke:var(--degraded);stroke-dasharray:5 4;stroke-width:1.2}
 svg .bar{fill:var(--accent);opacity:.85} svg .median{stroke:var(--ink);stroke-dasharray:3 3}
+svg .anomaly{fill:var(--failing);stroke:#fff;stroke-width:1}
+.badge.spike{--c:var(--degraded)} .badge.drop{--c:var(--accent)}
 """
 
 
@@ -105,13 +107,20 @@ def empty_chart(message: str, kind: str, vendor: str) -> str:
 
 
 def rate_chart(
-    days: Sequence[tuple[date, int, int]], first: date, last: date, threshold: float | None, vendor: str
+    days: Sequence[tuple[date, int, int]],
+    first: date,
+    last: date,
+    threshold: float | None,
+    vendor: str,
+    marks: Sequence[tuple[date, Sequence[str]]] = (),
 ) -> str:
     """Daily success rate (succeeded / (succeeded + failed)) as a line over a shared day axis.
 
     days: (day, succeeded, failed). A day with no decided run breaks the line instead of drawing
     a fake value through it. The dashed line is the `degraded` threshold, and days under it get
     an orange dot, so a dip reads at a glance; hovering a dot gives that day's counts.
+    marks: (day, explanations) of anomalies (marts.sync_anomalies): a red triangle over the day,
+    sized by how many, its explanations in the tooltip.
     """
     span = max((last - first).days, 1)
 
@@ -155,7 +164,18 @@ def rate_chart(
         area = f"{line} L{points[-1][0]:.1f},{y(0):.1f} L{points[0][0]:.1f},{y(0):.1f} Z"
         parts.append(f'<path class="area" d="{area}"/><path class="line" d="{line}"/>')
     parts.extend(dots)
+    peak = max((len(texts) for _, texts in marks), default=1)
+    parts += [_anomaly_mark(x(day), texts, peak) for day, texts in marks if first <= day <= last]
     return _frame("".join(parts), f"{vendor}: daily success rate", "success-rate", vendor)
+
+
+def _anomaly_mark(x: float, texts: Sequence[str], peak: int) -> str:
+    """A marked point for a day with anomalies, bigger the more it has (of the chart's busiest
+    day); the tooltip lists them (first 8)."""
+    half = 2.5 + 3.5 * math.sqrt(len(texts) / peak)
+    tip = escape(f"{len(texts)} anomal{'y' if len(texts) == 1 else 'ies'}: " + "; ".join(texts[:8]))
+    shape = f"M{x:.1f},{TOP + 1:.1f} l{half:.1f},{-1.8 * half:.1f} h{-2 * half:.1f} z"
+    return f'<path class="anomaly" d="{shape}"><title>{tip}</title></path>'
 
 
 def log_bins(values: Sequence[np.ndarray], per_decade: int = 4) -> np.ndarray | None:

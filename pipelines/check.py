@@ -16,6 +16,7 @@ class Thresholds:
     min_success_rate: float = 0.9  # 7-day success rate
     max_staleness_factor: float = 2.0  # seconds since success / expected interval
     max_failing_streak: int = 3  # consecutive failed runs
+    max_anomalies: int | None = None  # open anomalies (marts.sync_anomalies, last 24 h); None: unchecked
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ def rule_breaches(row: dict, limits: Thresholds) -> list[RuleBreach]:
     if streak > limits.max_failing_streak:
         reason = f"{streak} failed runs in a row > {limits.max_failing_streak}"
         out.append(RuleBreach("failing_streak", streak, limits.max_failing_streak, reason))
+    anomalies = row.get("open_anomalies") or 0
+    if limits.max_anomalies is not None and anomalies > limits.max_anomalies:
+        reason = f"{anomalies} anomalies in the last 24 h > {limits.max_anomalies}"
+        out.append(RuleBreach("anomalies", anomalies, limits.max_anomalies, reason))
     return out
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from pipelines import charts
+from pipelines import charts, html_anomalies
 from pipelines.alerts.report import html_table as incidents_table
 from pipelines.alerts.report import open_incidents
 from pipelines.report import SEVERITY, age, load_health, percent, seconds_text
@@ -56,6 +56,8 @@ class PageData:
     runs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # kind -> vendor -> values
     errors: list[dict] = field(default_factory=list)
     incidents: list[dict] = field(default_factory=list)  # open alert incidents (syncscope alert)
+    anomalies: list[dict] = field(default_factory=list)  # newest first (html_anomalies.TOP)
+    anomaly_days: dict[str, dict[date, list[str]]] = field(default_factory=dict)  # vendor -> day -> texts
 
     @property
     def vendors(self) -> list[str]:
@@ -115,6 +117,7 @@ def load_page(db: Path) -> PageData:
                 str(v): values[(vendors == v) & ~np.isnan(values)] for v in sorted(set(vendors.tolist()))
             }
         data.errors = _rows(con, ERRORS_SQL)
+        data.anomalies, data.anomaly_days = html_anomalies.load(con, WINDOW)
     data.health = load_health(db)
     data.incidents = open_incidents(db)
     return data
@@ -166,7 +169,8 @@ def _rate_charts(data: PageData) -> str:
         ok, bad = sum(d[1] for d in days), sum(d[2] for d in days)
         if ok + bad:
             note = f"{ok / (ok + bad):.1%} of {ok + bad:,} runs"
-            chart = charts.rate_chart(days, first, last, data.degraded_below, vendor)
+            marks = sorted(data.anomaly_days.get(vendor, {}).items())
+            chart = charts.rate_chart(days, first, last, data.degraded_below, vendor, marks)
         else:
             note, chart = (
                 "",
@@ -198,8 +202,9 @@ def _histograms(data: PageData, kind: str) -> str:
     return f"<div class='charts'>{''.join(figures)}</div>"
 
 
-COLUMNS = ("health", "vendor", "sync", "ok 7d", "ok 30d", "runs 7d", "last success", "streak", "p50", "p95")
-CELL_CLASSES = ("", "vendor", "name", *["num"] * 7)
+COLUMNS = ("health", "vendor", "sync", "ok 7d", "ok 30d", "runs 7d", "last success", "streak", "p50", "p95",
+           "anom 24h")  # fmt: skip
+CELL_CLASSES = ("", "vendor", "name", *["num"] * 8)
 
 
 def _incidents(data: PageData) -> str:
@@ -226,6 +231,7 @@ def _worst(data: PageData, limit: int | None) -> str:
             e(r["consecutive_failures"]),
             seconds_text(r["duration_p50_s"]),
             seconds_text(r["duration_p95_s"]),
+            e(r.get("open_anomalies", 0) or "·"),
         ]
         tds = "".join(f"<td class='{cls}'>{c}</td>" for cls, c in zip(CELL_CLASSES, cells, strict=True))
         rows.append(f"<tr class='{e(r['health'])}'>{tds}</tr>")
@@ -284,6 +290,10 @@ def render_page(data: PageData, limit: int | None = 50) -> str:
                      _histograms(data, "throughput")),
             _section("Worst syncs", "failing, stale, degraded, healthy, disabled; within each, lowest 7-day "
                      "success rate first (as in <code>syncscope report</code>)", _worst(data, limit)),
+            _section("Latest anomalies", f"runs and days unusual for their own sync (z-score against its "
+                     f"28 days before), newest first, at most {html_anomalies.TOP}; red triangles on the "
+                     "success-rate charts mark their days",
+                     html_anomalies.table(data.anomalies, vendor_name, WINDOW_DAYS)),
             _section("Top error groups", "failed records grouped by error fingerprint (ids, numbers, emails "
                      "and quoted values masked)", _errors(data)),
         ))  # fmt: skip

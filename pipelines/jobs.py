@@ -33,7 +33,7 @@ from pipelines.data_tests import DataTest, run_tests
 from pipelines.deadline import EXIT_DEADLINE, Deadline
 from pipelines.deliver import DeliverSettings, Delivery, deliver
 from pipelines.lock import warehouse_lock
-from pipelines.models import DEGRADED_BELOW, BuildResult, ModelError, build
+from pipelines.models import ANOMALY_SENSITIVITY, DEGRADED_BELOW, BuildResult, ModelError, build
 from pipelines.publish import Publication, publish_marts
 from pipelines.runner import VendorResult, run_vendor
 from pipelines.warehouse import WarehouseHeld, check_path
@@ -94,6 +94,7 @@ def run_all(
     outcome: RunOutcome | None = None,
     alert: Callable[[], tuple[int, str]] | None = None,
     delivery: DeliverSettings | None = None,
+    anomaly_sensitivity: float = ANOMALY_SENSITIVITY,
 ) -> RunOutcome:
     """Load `vendors` one after another (one failing never stops the others), build, publish.
 
@@ -127,7 +128,9 @@ def run_all(
             return outcome
         outcome.current = "models"
         try:
-            outcome.models = build(db, as_of=as_of, degraded_below=degraded_below)
+            outcome.models = build(
+                db, as_of=as_of, degraded_below=degraded_below, anomaly_sensitivity=anomaly_sensitivity
+            )
         except ModelError as exc:
             outcome.model_error = str(exc)
             return outcome

@@ -120,12 +120,26 @@ def order(models: list[Model]) -> list[Model]:
 
 
 DEGRADED_BELOW = 0.9  # success_rate_7d under this is "degraded"
+ANOMALY_SENSITIVITY = 3.0  # |z| at or above this is an anomaly (marts.sync_anomalies)
 
 
 def build(
-    db: Path, sql_dir: Path = SQL_DIR, as_of: datetime | None = None, degraded_below: float = DEGRADED_BELOW
+    db: Path,
+    sql_dir: Path = SQL_DIR,
+    as_of: datetime | None = None,
+    degraded_below: float = DEGRADED_BELOW,
+    anomaly_sensitivity: float = ANOMALY_SENSITIVITY,
+    sensitivity_overrides: dict[tuple[str, str], float] | None = None,
 ) -> BuildResult:
-    """(Re)build every model in one transaction; raise ModelError naming the failing file."""
+    """(Re)build every model in one transaction; raise ModelError naming the failing file.
+
+    `sensitivity_overrides` maps (vendor, sync_id) to that sync's own anomaly sensitivity;
+    None reads them from `[anomalies.syncs]` in the config (pipelines/anomaly_settings.py).
+    """
+    if sensitivity_overrides is None:
+        from pipelines.anomaly_settings import sensitivity_overrides as configured  # imports this module
+
+        sensitivity_overrides = configured()
     started = time.perf_counter()
     models = order(discover(sql_dir))
     with connect(db) as con:
@@ -136,9 +150,13 @@ def build(
             for schema in (*LAYERS, "meta"):
                 con.execute(f"create schema if not exists {schema}")
             con.execute(
-                "create or replace table meta.params (as_of_override timestamptz, degraded_below double)"
+                "create or replace table meta.params "
+                "(as_of_override timestamptz, degraded_below double, anomaly_sensitivity double)"
             )
-            con.execute("insert into meta.params values (?, ?)", [as_of, degraded_below])
+            con.execute(
+                "insert into meta.params values (?, ?, ?)", [as_of, degraded_below, anomaly_sensitivity]
+            )
+            _write_overrides(con, sensitivity_overrides)
             existing = raw_columns(con)
             for model in models:
                 tree = stub_missing(model.tree, existing, stubbed)
@@ -162,6 +180,17 @@ def build(
                 raise ModelError(f"cannot build the models in {db}: {str(exc).splitlines()[0]}") from None
             raise
     return BuildResult([m.name for m in models], round(time.perf_counter() - started, 3), stubbed)
+
+
+def _write_overrides(con: duckdb.DuckDBPyConnection, overrides: dict[tuple[str, str], float]) -> None:
+    """meta.anomaly_sensitivity: per-sync sensitivities that replace the global one."""
+    con.execute(
+        "create or replace table meta.anomaly_sensitivity "
+        "(vendor varchar, sync_id varchar, sensitivity double, primary key (vendor, sync_id))"
+    )
+    rows = [[vendor, sync_id, value] for (vendor, sync_id), value in sorted(overrides.items())]
+    if rows:
+        con.executemany("insert into meta.anomaly_sensitivity values (?, ?, ?)", rows)
 
 
 def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipelines.runner import VendorResult
-from pipelines.terminal import markup, plain
+from pipelines.terminal import markup, plain, plain_lines
 from sources.http import stats_for
 
 
@@ -44,7 +44,7 @@ class Reporter:
             print(f"{result.vendor:<11} warning: {plain(warning)}", file=sys.stderr, flush=True)
 
     def step(self, name: str, message: str, ok: bool = True, **fields: object) -> None:
-        print(f"{name:<11} {plain(message)}", file=sys.stdout if ok else sys.stderr, flush=True)
+        print(f"{name:<11} {plain_lines(message)}", file=sys.stdout if ok else sys.stderr, flush=True)
 
     def fatal(self, command: str, message: str, **fields: object) -> None:
         """The run cannot go on (held warehouse, deadline, bad --db): one line on stderr."""
@@ -112,7 +112,7 @@ class TerminalReporter(Reporter):
         self.done.append(result)
 
     def step(self, name: str, message: str, ok: bool = True, **fields: object) -> None:
-        self.console.print(Text(f"{name:<11} {plain(message)}", style="" if ok else "red"))
+        self.console.print(Text(f"{name:<11} {plain_lines(message)}", style="" if ok else "red"))
 
     def fatal(self, command: str, message: str, **fields: object) -> None:
         self.abort()

@@ -69,6 +69,23 @@ def _load_health(db: Path) -> list[dict]:
     )
 
 
+RECENT_ANOMALIES_SQL = """select a.vendor, a.sync_id, a.explanation, a.point_at
+    from marts.sync_anomalies as a cross join marts.as_of as o
+    where a.point_at > o.as_of - interval '24' hour and a.point_at <= o.as_of
+    order by a.point_at desc, a.vendor, a.sync_id, a.metric"""
+
+
+def recent_anomalies(db: Path) -> list[tuple]:
+    """Anomalies of the last 24 h, newest first: (vendor, sync_id, explanation, point_at); none on a
+    warehouse built before marts.sync_anomalies existed."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        try:
+            return con.execute(RECENT_ANOMALIES_SQL).fetchall()
+        except duckdb.CatalogException:
+            return []
+
+
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
@@ -102,7 +119,7 @@ def render(db: Path, console: Console, limit: int | None = None) -> None:
     console.print(f"[bold]{len(rows)} syncs[/] as of {as_of:%Y-%m-%d %H:%M:%S} UTC: {summary}")
     table = Table(show_lines=False, header_style="bold")
     for column in ("health", "vendor", "sync", "ok 7d", "ok 30d", "runs 7d", "last success", "streak",
-                   "p50", "p95"):  # fmt: skip
+                   "p50", "p95", "anom 24h"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("health", "vendor", "sync") else "right",
                          no_wrap=column != "sync", overflow="fold")  # fmt: skip
     for row in rows[:limit]:
@@ -118,6 +135,7 @@ def render(db: Path, console: Console, limit: int | None = None) -> None:
             str(row["consecutive_failures"]),
             seconds_text(row["duration_p50_s"]),
             seconds_text(row["duration_p95_s"]),
+            str(row.get("open_anomalies", 0) or "·"),
         )
     console.print(table)
     if limit is not None and len(rows) > limit:
@@ -127,3 +145,8 @@ def render(db: Path, console: Console, limit: int | None = None) -> None:
         console.print(
             "\n".join(incident_lines(incidents, limit)), markup=False, highlight=False, soft_wrap=True
         )
+    anomalies = recent_anomalies(db)
+    if anomalies:
+        console.print(f"[bold]{len(anomalies)} anomalies in the last 24 h[/], newest first:")
+        for vendor, sync_id, explanation, point_at in anomalies[:10]:
+            console.print(f"  {point_at:%m-%d %H:%M} {vendor}/{sync_id}: {explanation}", markup=False)

@@ -8,7 +8,6 @@ failure or schema change never blocks another's load. Pipeline state lives besid
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from pipelines.warehouse import (
     patient_connections,
 )
 from sources.http import AuthError, ConfigError, DeadlineExceeded, VendorError, close_clients, stats_for
+from sources.toolkit import json_list
 from sources.validate import sink_for
 
 VENDORS = ("ai_squared", "timbal", "paragon")
@@ -112,12 +112,8 @@ def pinned_settings(vendor: str) -> dict[str, object]:
 
 def _json_list(value: object) -> object:
     """`'["t1", "t2"]'` from an environment variable -> a list (TOML gives a list already)."""
-    if isinstance(value, str) and value.lstrip().startswith("["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+    parsed = json_list(value) if isinstance(value, str) else None
+    return value if parsed is None else parsed
 
 
 def state_dir(db: Path) -> Path:

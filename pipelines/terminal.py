@@ -25,6 +25,11 @@ def plain(value: object) -> str:
     return _CONTROL.sub("", _SPACES.sub(" ", _ANSI.sub("", text)))
 
 
+def plain_lines(value: object) -> str:
+    """`plain` line by line: a message meant to span lines (a failing test and its rows) keeps them."""
+    return "\n".join(plain(line) for line in ("" if value is None else str(value)).split("\n"))
+
+
 def markup(value: object) -> str:
     """`plain(value)` with rich markup escaped, for strings rich parses (`[` stays `[`)."""
     return escape(plain(value))

@@ -23,13 +23,14 @@ class WorldConfig:
     start_ms: int = 0  # the world's T0; 0 means "now, to the second"
     timbal_recent_runs: int = 10  # how many runs Timbal's sync detail shows
     paragon_users: int = 3  # connected users, one token each
+    anomalies: int = 0  # syncs per vendor with one injected anomaly (sandbox.anomalies)
     # AI Squared records holding 70-bit integers and decimal strings, as the server sends them;
     # off only for clients that cannot parse them (dlt's rest_api in the benchmarks).
     exact_numbers: bool = True
 
     def __post_init__(self) -> None:
-        if self.syncs < 1 or self.days < 1 or self.records < 0:
-            raise ValueError("syncs and days must be >= 1 and records >= 0")
+        if self.syncs < 1 or self.days < 1 or self.records < 0 or self.anomalies < 0:
+            raise ValueError("syncs and days must be >= 1, records and anomalies >= 0")
         if self.start_ms == 0:
             object.__setattr__(self, "start_ms", now_ms() // 1000 * 1000)
 

@@ -50,6 +50,7 @@ class SyncProfile:
     disabled_at_ms: int | None = None
     running_at_ms: int | None = None  # the run covering this instant runs long
     weight: float = 1.0  # share of data volume relative to other syncs
+    injected: tuple = ()  # sandbox.anomalies.Injection: known anomalies (off unless configured)
 
 
 def assign_kinds(n: int, rng: random.Random) -> list[str]:

@@ -11,6 +11,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Mapping
 
+from sandbox.anomalies import world_truth
 from sandbox.clock import iso_ms
 from sandbox.config import WorldConfig
 from sandbox.faults import FaultInjector, Faults
@@ -180,7 +181,11 @@ class Sandbox:
             self.servers[vendor].log.clear()
             return json_response(200, {"requests": []})
 
+        def injected(_: Request) -> Response:
+            return json_response(200, {"anomalies": world_truth(world, vendor)})
+
         router.add("GET", "/_sandbox/clock", clock)
+        router.add("GET", "/_sandbox/truth/anomalies", injected)
         router.add("POST", "/_sandbox/advance", advance)
         router.add("GET", "/_sandbox/faults", get_faults)
         router.add("PUT", "/_sandbox/faults", put_faults)

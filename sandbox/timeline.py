@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sandbox import anomalies
 from sandbox.clock import SECOND
 from sandbox.hashing import derive, normals, uniforms
 from sandbox.profiles import SyncProfile
@@ -93,13 +94,20 @@ class RunFrame:
     early_failure: np.ndarray  # failed before moving any row
     volume: np.ndarray  # relative amount of data this run moves
     message_u: np.ndarray  # picks the error message
+    forced_move: np.ndarray | None = None  # injected anomalies: the run must find changes
 
     def __len__(self) -> int:
         return len(self.index)
 
 
 def generate_runs(profile: SyncProfile, schedule: Schedule, key: int, until_ms: int) -> RunFrame:
-    created = schedule.scheduled(until_ms)
+    frame = _runs(profile, key, schedule.scheduled(until_ms))
+    if profile.injected:
+        frame = anomalies.without_quiet_days(frame, profile.injected, lambda c: _runs(profile, key, c))
+    return frame
+
+
+def _runs(profile: SyncProfile, key: int, created: np.ndarray) -> RunFrame:
     idx = np.arange(len(created), dtype=np.int64)
     delay = (500 + uniforms(derive(key, "delay"), idx) * 29_500).astype(np.int64)
     started = created + delay
@@ -113,12 +121,14 @@ def generate_runs(profile: SyncProfile, schedule: Schedule, key: int, until_ms: 
     if profile.streak_from_ms is not None:
         until = profile.streak_until_ms if profile.streak_until_ms is not None else NEVER
         outcome = np.where((created >= profile.streak_from_ms) & (created < until), FAILED, outcome)
+    forced, duration_factor, volume_factor = anomalies.run_factors(profile.injected, created)
+    outcome = np.where(forced, SUCCEEDED, outcome)
     early = (outcome == FAILED) & (uniforms(derive(key, "early"), idx) < 0.4)
     duration = np.where(early, duration * 0.02, duration)
     duration = np.where(outcome == CANCELLED, duration * 0.5, duration)
     # Some failures are instant (connection refused): zero duration is real and must be handled.
     instant = early & (uniforms(derive(key, "instant"), idx) < 0.5)
-    duration = np.where(instant, 0, duration).astype(np.int64)
+    duration = np.where(instant, 0, duration * duration_factor).astype(np.int64)
     if profile.running_at_ms is not None:
         last = np.nonzero(started <= profile.running_at_ms)[0]
         if len(last):
@@ -126,7 +136,7 @@ def generate_runs(profile: SyncProfile, schedule: Schedule, key: int, until_ms: 
             duration[k] = profile.running_at_ms - started[k] + profile.interval_ms // 2 + 60 * SECOND
             outcome[k] = SUCCEEDED
             early[k] = False
-    volume = np.exp(0.35 * normals(derive(key, "volume"), idx))
+    volume = np.exp(0.35 * normals(derive(key, "volume"), idx)) * volume_factor
     return RunFrame(
         index=idx,
         created=created,
@@ -136,6 +146,7 @@ def generate_runs(profile: SyncProfile, schedule: Schedule, key: int, until_ms: 
         early_failure=early,
         volume=volume,
         message_u=uniforms(derive(key, "message"), idx),
+        forced_move=forced,
     )
 
 

@@ -1,9 +1,17 @@
-"""Shared fixtures: small deterministic worlds served on loopback, and system programs."""
+"""Shared fixtures and helpers: small deterministic worlds served on loopback, a warehouse file
+and a loader for it, a load killed mid-way, and system programs."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,6 +19,11 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 from sandbox.config import WorldConfig
 from sandbox.service import Sandbox
+
+if TYPE_CHECKING:
+    from pipelines.runner import VendorResult
+
+Loader = Callable[..., "VendorResult"]
 
 # A fixed world start (2026-11-18T11:06:40Z) so every test run sees the same world.
 START_MS = 1_795_000_000_000
@@ -34,8 +47,66 @@ def fresh_sandbox() -> Sandbox:
         yield box
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requires_program(name, package): needs system program `name` (Debian package `package`)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Check a test's required programs before its fixtures are set up (no sandbox loaded for a
+    test that will be skipped); skipping here, from one place, folds every such skip into one
+    summary line (`SKIPPED [7] ...: chromium not found: apt-get install chromium`)."""
+    for marker in item.iter_markers("requires_program"):
+        require_program(*marker.args)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture
+def load(monkeypatch: pytest.MonkeyPatch, db: Path) -> Loader:
+    """load(box, vendor="ai_squared", **settings): env from the sandbox plus SOURCES__<V>__<KEY>.
+
+    The runner is imported on first use, so tests that never load (tests/unit) do not pay for dlt.
+    """
+    from pipelines.runner import run_vendor
+
+    def _load(box: Sandbox, vendor: str = "ai_squared", **settings: object) -> VendorResult:
+        for name, value in box.env().items():
+            monkeypatch.setenv(name, value)
+        for key, value in settings.items():
+            name = f"SOURCES__{vendor.upper()}__{key.upper()}"
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, str(value))
+        return run_vendor(vendor, db)
+
+    return _load
+
+
+def kill_midway(box: Sandbox, vendor: str, db: Path, after_requests: int) -> None:
+    """Start `syncscope run --vendor <vendor>` in a child process against `box`, and SIGKILL it
+    once the vendor has seen `after_requests` requests (the caller slows the vendor with a
+    latency fault so the load is still running then). Fails if the load ended first."""
+    env = {**os.environ, **box.env(), "RUNTIME__DLTHUB_TELEMETRY": "false"}
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--vendor", vendor, "--db", str(db)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(box.requests(vendor)) < after_requests and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the load finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
 def require_program(name: str, package: str) -> str:
-    """The path of system program `name` (looked up on PATH), for tests that need one.
+    """The path of system program `name` (looked up on PATH), for tests that need one; mark
+    them `@pytest.mark.requires_program(name, package)` (or a module's `pytestmark`).
 
     Missing, the test is skipped with one line naming the Debian package to install, so the
     README's quick start passes on a fresh machine. Under CI (`CI` set and non-empty) a missing

@@ -18,7 +18,7 @@ from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld, WarehousePathError
 
 
-def _configured(name: str, kind: type, fallback: float) -> object:
+def _configured(name: str, kind: type, fallback: float | None) -> object:
     """A threshold's default: `[check] <name>` in .dlt/config.toml (or CHECK__<NAME>), else built in."""
 
     def default() -> object:
@@ -43,10 +43,14 @@ def _json_default(value: object) -> str:
 @click.option("--max-failing-streak", type=click.IntRange(0),
               default=_configured("max_failing_streak", int, Thresholds.max_failing_streak),
               show_default=True, help="Most consecutive failed runs.")  # fmt: skip
+@click.option("--max-anomalies", type=click.IntRange(0),
+              default=_configured("max_anomalies", int, None),
+              show_default="not checked", help="Most anomalies per sync in the last 24 h.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the breaches as JSON.")
 def check_command(
-    db: Path, min_success_rate: float, max_staleness_factor: float, max_failing_streak: int, as_json: bool
-) -> None:
+    db: Path, min_success_rate: float, max_staleness_factor: float, max_failing_streak: int,
+    max_anomalies: int | None, as_json: bool,
+) -> None:  # fmt: skip
     """Exit 1 and list the syncs that breach a threshold; exit 0 when none does; 2 when the
     warehouse cannot be read; 10 when a run keeps it open longer than
     warehouse.busy_timeout_seconds (a run's writes take seconds; check waits for them).
@@ -55,11 +59,12 @@ def check_command(
     Examples:
       syncscope check
       syncscope check --min-success-rate 0.95 --max-failing-streak 1
+      syncscope check --max-anomalies 0        # any anomaly in the last 24 h breaches
       syncscope check --json | jq '.breaches[].sync_id'
     """
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
-    limits = Thresholds(min_success_rate, max_staleness_factor, max_failing_streak)
+    limits = Thresholds(min_success_rate, max_staleness_factor, max_failing_streak, max_anomalies)
     try:
         rows, found = check(db, limits)
     except (WarehouseUnreadable, WarehousePathError) as exc:  # not "1": that reads as breaches
@@ -70,12 +75,13 @@ def check_command(
         sys.exit(EXIT_HELD)
     if as_json:
         keys = ("vendor", "sync_id", "sync_name", "health", "success_rate_7d", "seconds_since_success",
-                "staleness_s", "expected_interval_s", "consecutive_failures", "reasons")  # fmt: skip
+                "staleness_s", "expected_interval_s", "consecutive_failures", "open_anomalies",
+                "reasons")  # fmt: skip
         payload = {
             "as_of": rows[0]["as_of"] if rows else None,
             "checked": len(rows),
             "thresholds": limits.__dict__,
-            "breaches": [{k: b[k] for k in keys} for b in found],
+            "breaches": [{k: b.get(k) for k in keys} for b in found],
         }
         click.echo(json.dumps(payload, default=_json_default, ensure_ascii=False))
     else:

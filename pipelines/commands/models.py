@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from pipelines.commands.options import db_option, iso_time_option
+from pipelines.anomaly_settings import configured_sensitivity
+from pipelines.commands.options import anomaly_sensitivity_option, db_option, iso_time_option
 from pipelines.data_tests import run_tests
 from pipelines.jobs import EXIT_HELD, EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
@@ -23,7 +24,8 @@ from pipelines.warehouse import WarehouseHeld
               help="Reference time (default: the newest load).")  # fmt: skip
 @click.option("--degraded-below", type=click.FloatRange(0, 1), default=DEGRADED_BELOW, show_default=True,
               help="7-day success rate under which a sync is 'degraded'.")  # fmt: skip
-def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
+@anomaly_sensitivity_option(configured_sensitivity)
+def models(db: Path, as_of: datetime | None, degraded_below: float, anomaly_sensitivity: float) -> None:
     """(Re)build staging views and mart tables, then run the data tests.
 
     The data tests are the key tests generated from each model's `-- key:` line and the queries
@@ -37,12 +39,15 @@ def models(db: Path, as_of: datetime | None, degraded_below: float) -> None:
     Examples:
       syncscope models
       syncscope models --as-of 2026-11-01T00:00:00Z   # replay health as it stood then
+      syncscope models --anomaly-sensitivity 4        # flag only |z| >= 4
     """
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
     try:
         with warehouse_lock(db):  # a run loading meanwhile would fail on the held file
-            result = build(db, as_of=as_of, degraded_below=degraded_below)
+            result = build(
+                db, as_of=as_of, degraded_below=degraded_below, anomaly_sensitivity=anomaly_sensitivity
+            )
             tests = run_tests(db)
             failed = [t for t in tests if t.failed]
     except LockHeld as exc:

@@ -39,3 +39,14 @@ def db_option(help_text: str = "The DuckDB warehouse file.") -> Callable[[F], F]
         show_default=True,
         help=help_text,
     )
+
+
+def anomaly_sensitivity_option(default: Callable[[], float]) -> Callable[[F], F]:
+    """`--anomaly-sensitivity Z` on every command that builds the models (default from config)."""
+    return click.option(
+        "--anomaly-sensitivity",
+        type=click.FloatRange(0, min_open=True),
+        default=default,
+        show_default="3.0, or [anomalies] sensitivity",
+        help="|z| at or above which a run or day is an anomaly (marts.sync_anomalies).",
+    )

@@ -8,14 +8,15 @@ from pathlib import Path
 import click
 
 from pipelines import logs
+from pipelines.anomaly_settings import configured_sensitivity
 from pipelines.commands.alert import alert_step
 from pipelines.commands.deliver import delivery_settings
-from pipelines.commands.options import db_option
+from pipelines.commands.options import anomaly_sensitivity_option, db_option
 from pipelines.deadline import DEFAULT_TIMEOUT_S, EXIT_DEADLINE, Deadline, watchdog
 from pipelines.deliver import DeliverSettings
 from pipelines.jobs import EXIT_CONFIG, EXIT_HELD, EXIT_LOCKED, RunOutcome, run_all
 from pipelines.lock import LockHeld
-from pipelines.models import DEGRADED_BELOW
+from pipelines.models import ANOMALY_SENSITIVITY, DEGRADED_BELOW
 from pipelines.progress import reporter_for
 from pipelines.runner import VENDORS
 from pipelines.warehouse import WarehouseHeld, WarehousePathError
@@ -31,6 +32,7 @@ def execute(
     timeout_s: float | None = None,
     alert: bool = False,
     delivery: DeliverSettings | None = None,
+    anomaly_sensitivity: float = ANOMALY_SENSITIVITY,
 ) -> RunOutcome:
     """Run with progress for the audience at hand; exits the process when the run cannot go on
     (5 locked by another run, 10 file held by another process, 2 bad --db, 9 deadline)."""
@@ -54,6 +56,7 @@ def execute(
                 db, vendors, degraded_below=degraded_below, on_result=reporter.vendor_done,
                 publish=publish, publish_dir=publish_dir, deadline=deadline, outcome=outcome,
                 delivery=delivery, alert=alert_step(db) if alert else None,
+                anomaly_sensitivity=anomaly_sensitivity,
             )  # fmt: skip
     except LockHeld as exc:
         _stop(reporter, str(exc), EXIT_LOCKED)
@@ -135,9 +138,10 @@ def _stop(reporter: object, message: str, code: int) -> None:
 @click.option("--deliver", "deliver_marts", is_flag=True,
               help="Then deliver the marts to the [deliver] destination (README: Delivery).")  # fmt: skip
 @click.option("--alert", is_flag=True, help="Then send alerts ([alerts] settings), when the data tests pass.")
+@anomaly_sensitivity_option(configured_sensitivity)
 def run(
     vendors: tuple[str, ...], db: Path, degraded_below: float, log_format: str, publish_dir: Path | None,
-    no_publish: bool, timeout_s: float, deliver_marts: bool, alert: bool,
+    no_publish: bool, timeout_s: float, deliver_marts: bool, alert: bool, anomaly_sensitivity: float,
 ) -> None:  # fmt: skip
     """Load sync telemetry from every configured vendor, build the models, publish them for BI tools.
 
@@ -168,6 +172,6 @@ def run(
     delivery = delivery_settings("run") if deliver_marts else None  # checked before any load
     outcome = execute(
         db, list(vendors or VENDORS), degraded_below, log_format, not no_publish, publish_dir, timeout_s,
-        alert=alert, delivery=delivery,
+        alert=alert, delivery=delivery, anomaly_sensitivity=anomaly_sensitivity,
     )  # fmt: skip
     sys.exit(outcome.exit_code)

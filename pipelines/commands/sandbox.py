@@ -42,6 +42,8 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
 @click.option("--syncs", type=click.IntRange(1), help="Syncs per vendor (overrides --size).")
 @click.option("--days", type=click.IntRange(1), help="Days of history (overrides --size).")
 @click.option("--records", type=click.IntRange(0), help="AI Squared record rows (overrides --size).")
+@click.option("--anomalies", type=click.IntRange(0), default=0, show_default=True,
+              help="AI Squared syncs with one injected anomaly (GET /_sandbox/truth/anomalies).")  # fmt: skip
 @click.option(
     "--start", "start", metavar="ISO", callback=iso_time_option, help="World start time (default: now)."
 )
@@ -65,7 +67,8 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
     help="Write the SOURCES__... variables that point the pipelines here.",
 )
 def sandbox(
-    seed: int, size: str, syncs: int | None, days: int | None, records: int | None, start: datetime | None,
+    seed: int, size: str, syncs: int | None, days: int | None, records: int | None, anomalies: int,
+    start: datetime | None,
     host: str, latency_ms: float, rate_limit: float, error_rate: float, drop_rate: float,
     truncate_rate: float, plain_numbers: bool, env_file: Path | None,
 ) -> None:  # fmt: skip
@@ -80,10 +83,12 @@ def sandbox(
       syncscope sandbox --env-file sandbox.env && set -a && . ./sandbox.env
       syncscope sandbox --size large --latency-ms 50
       syncscope sandbox --error-rate 0.05 --rate-limit 20
+      syncscope sandbox --anomalies 12   # known unusual runs and days to find
     """
     try:
         config = WorldConfig.sized(size, seed=seed, syncs=syncs, days=days, records=records,
-                                   start_ms=_start_ms(start), exact_numbers=not plain_numbers)  # fmt: skip
+                                   start_ms=_start_ms(start), anomalies=anomalies,
+                                   exact_numbers=not plain_numbers)  # fmt: skip
         faults = Faults(latency_ms=latency_ms, rate_limit_per_s=rate_limit, error_rate=error_rate,
                         drop_rate=drop_rate, truncate_rate=truncate_rate, seed=seed)  # fmt: skip
     except ValueError as exc:

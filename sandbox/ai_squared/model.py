@@ -82,7 +82,7 @@ class RecordState:
 def run_rows(frame: RunFrame, key: int, volume: Volume) -> tuple[np.ndarray, np.ndarray]:
     """Planned new and rewritten rows per run (0 for runs that find nothing or fail at once)."""
     idx = frame.index
-    moves = uniforms(derive(key, "moves"), idx) < volume.move_p
+    moves = (uniforms(derive(key, "moves"), idx) < volume.move_p) | frame.forced_move
     inserts = np.where(moves & ~frame.early_failure, np.rint(volume.batch * frame.volume), 0)
     inserts = np.where(frame.outcome == CANCELLED, inserts // 2, inserts).astype(np.int64)
     updates = np.rint(inserts * volume.update_ratio * uniforms(derive(key, "upd"), idx) * 2)

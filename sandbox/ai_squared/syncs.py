@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from sandbox import anomalies
 from sandbox.clock import DAY, HOUR, MINUTE
 from sandbox.config import WorldConfig
 from sandbox.hashing import derive
@@ -67,6 +68,7 @@ def make_syncs(config: WorldConfig) -> tuple[list[SyncDef], dict[int, Connector]
     t0, history = config.start_ms, config.days * DAY
     kinds = assign_kinds(config.syncs, rng)
     profiles = [make_profile(kind, rng, t0, history) for kind in kinds]
+    profiles = anomalies.choose(profiles, config.seed, "ai_squared", config.anomalies, t0, config.days)
     total_weight = sum(p.weight for p in profiles)
     syncs = []
     connectors: dict[int, Connector] = {}

@@ -19,8 +19,9 @@ from dlt.sources import DltResource
 
 from sources.concurrency import map_completed
 from sources.http import ConfigError, NotFound, RetryPolicy, VendorClient
+from sources.toolkit import BATCH_ROWS, iso_ms
 
-from .api import AiSquaredApi, to_ms
+from .api import AiSquaredApi
 from .auth import VENDOR, AiSquaredAuth
 from .deletions import DELETED_COLUMNS, deletion_rows
 from .incremental import advance, loaded_syncs, mark_done, pending_runs, runs_needing_records, typed_sync
@@ -29,7 +30,6 @@ from .tables import records_table, runs_table
 
 log = logging.getLogger("syncscope.ai_squared")
 RECORD_MODES = ("failed", "all", "none")
-BATCH_ROWS = 20_000  # runs per yielded table: big enough for Arrow, small enough for memory
 
 
 @dlt.source(name="ai_squared", max_table_nesting=1)
@@ -129,7 +129,7 @@ def ai_squared(
             except NotFound:
                 log.warning("ai_squared: sync %s not found (HTTP 404); skipped", sync_id)
                 continue
-            versions = {str(r["id"]): to_ms(r["updated_at"]) for r in runs}
+            versions = {str(r["id"]): iso_ms(r["updated_at"]) for r in runs}
             known = recent.get(str(sync_id), {})
             batch.extend(r for r in runs if known.get(str(r["id"])) != versions[str(r["id"])])
             seen_now[str(sync_id)] = versions

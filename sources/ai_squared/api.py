@@ -8,13 +8,13 @@ an empty page, on the page `last` names, or on a URL it already asked for.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Any
 
 import orjson
 
 from sources import exact_json
 from sources.http import JSONAPI, BadRequest, ConfigError, NotFound, VendorClient, VendorError, paginate
+from sources.toolkit import iso_ms
 from sources.validate import RowError, Shape, accept, require, sink_for
 
 from .auth import VENDOR
@@ -24,10 +24,6 @@ API = "/api/v1"
 TERMINAL = frozenset({"success", "failed", "canceled"})
 SYNCS_PER_PAGE = 100  # the sync list: one request per hundred syncs
 PROBE_RUNS = 100  # page 1 of an incremental read: more than a typical sync starts between loads
-
-
-def to_ms(value: str) -> int:
-    return int(datetime.fromisoformat(value).timestamp() * 1000)
 
 
 def flatten(resource: dict) -> dict[str, Any]:
@@ -123,12 +119,12 @@ class AiSquaredApi:
         for number, page in enumerate(pages, start=1):
             runs = rows(RUN_SHAPE, page, sync_id=sync_id)
             for run in runs:
-                if threshold_ms is not None and to_ms(run["updated_at"]) < threshold_ms:
+                if threshold_ms is not None and iso_ms(run["updated_at"]) < threshold_ms:
                     continue
                 old = seen.get(run["id"])
-                if old is None or to_ms(old["updated_at"]) <= to_ms(run["updated_at"]):
+                if old is None or iso_ms(old["updated_at"]) <= iso_ms(run["updated_at"]):
                     seen[run["id"]] = run
-            reached = threshold_ms is not None and runs and to_ms(runs[-1]["updated_at"]) < threshold_ms
+            reached = threshold_ms is not None and runs and iso_ms(runs[-1]["updated_at"]) < threshold_ms
             if reached or len(page) < per_page:
                 return list(seen.values()), True
             if number == max_pages:

@@ -14,6 +14,8 @@ from typing import Any
 
 from dlt.common.schema.typing import TTableSchemaColumns
 
+from sources.toolkit import epoch_ms
+
 DELETED_COLUMNS: TTableSchemaColumns = {
     "id": {"data_type": "bigint", "nullable": False},
     "deleted_seen_at": {"data_type": "timestamp", "nullable": True},
@@ -35,6 +37,6 @@ def deletion_rows(
         del deleted[sync_id]
         rows.append({"id": int(sync_id), "deleted_seen_at": None, "listed_again": True})
     for sync_id in sorted({str(i) for i in gone} - listed_ids - deleted.keys(), key=int):
-        deleted[sync_id] = int(now.timestamp() * 1000)
+        deleted[sync_id] = epoch_ms(now)
         rows.append({"id": int(sync_id), "deleted_seen_at": now, "listed_again": False})
     return rows

@@ -16,6 +16,8 @@ from datetime import datetime
 
 import pyarrow as pa
 
+from sources.toolkit import epoch_ms
+
 from .api import AiSquaredApi
 
 log = logging.getLogger("syncscope.ai_squared")
@@ -72,7 +74,7 @@ def runs_needing_records(
     for sync_id, run_id, status, count, updated in zip(*columns.values(), strict=True):
         wanted = status in UNCOUNTED_TERMINAL or (status == "success" and bool(count))
         if wanted and str(run_id) not in done.get(str(sync_id), {}):
-            out.append((sync_id, run_id, int(updated.timestamp() * 1000)))
+            out.append((sync_id, run_id, epoch_ms(updated)))
     return out
 
 

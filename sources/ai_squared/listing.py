@@ -9,14 +9,12 @@ only when `GET /syncs/{id}` answers 404, and otherwise loaded as if it had been 
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
 from collections.abc import Callable, Iterable
 
-import orjson
+from sources.toolkit import Once, iso_ms, short_hash
 
-from .api import AiSquaredApi, to_ms
+from .api import AiSquaredApi
 
 log = logging.getLogger("syncscope.ai_squared")
 
@@ -24,7 +22,7 @@ log = logging.getLogger("syncscope.ai_squared")
 def digest(sync: dict) -> str:
     """A sync's content, nested connectors included: a renamed connector does not touch the
     sync's `updated_at`, so that cannot tell a changed sync."""
-    return hashlib.blake2b(orjson.dumps(sync, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+    return short_hash(sync, 16)
 
 
 def newest_per_id(syncs: Iterable[dict]) -> list[dict]:
@@ -32,7 +30,7 @@ def newest_per_id(syncs: Iterable[dict]) -> list[dict]:
     out: dict[int, dict] = {}
     for sync in syncs:
         old = out.get(sync["id"])
-        if old is None or to_ms(old["updated_at"]) <= to_ms(sync["updated_at"]):
+        if old is None or iso_ms(old["updated_at"]) <= iso_ms(sync["updated_at"]):
             out[sync["id"]] = sync
     return list(out.values())
 
@@ -44,15 +42,11 @@ class Listing:
         self, api: AiSquaredApi, sync_ids: list[int] | None, known: Callable[[], Iterable[int]]
     ) -> None:
         self.api, self.sync_ids, self._known = api, sync_ids, known
-        self._syncs: list[dict] | None = None
+        self._syncs = Once(self._list)
         self._gone: list[int] = []
-        self._lock = threading.Lock()
 
     def syncs(self) -> list[dict]:
-        with self._lock:
-            if self._syncs is None:
-                self._syncs = self._list()
-            return self._syncs
+        return self._syncs.get()
 
     def gone(self) -> list[int]:
         self.syncs()

@@ -10,7 +10,7 @@ the rows they describe, so a load killed mid-way and run again neither loses nor
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import dlt
@@ -18,8 +18,9 @@ from dlt.common.typing import TSecretValue
 from dlt.sources import DltResource
 
 from sources.http import RetryPolicy, VendorClient
+from sources.toolkit import epoch_ms, from_epoch_ms
 
-from .api import ParagonApi, epoch_ms, from_epoch_ms
+from .api import ParagonApi
 from .poll import Observation, Poll
 from .tables import (
     SNAPSHOT_COLUMNS,
@@ -75,22 +76,7 @@ def paragon(
     @dlt.resource(name="syncs", primary_key="id", write_disposition="merge", columns=SYNC_COLUMNS)
     def syncs() -> Iterator[list[dict[str, Any]]]:
         """Each sync's latest known state, written only when it changed."""
-        # id -> [fingerprint, frequency, first_seen_at ms]; entries from before the third
-        # field existed take the poll's time once (the best still knowable).
-        known: dict[str, list] = dlt.current.resource_state().setdefault("known", {})
-        rows = []
-        for obs in poll.get():
-            if obs.gone:
-                continue
-            previous = known.get(obs.sync_id)
-            first_seen = from_epoch_ms(previous[2]) if previous and len(previous) > 2 else None
-            row = sync_row(obs, previous[1] if previous else None, first_seen)
-            if row["status"] is None:  # status set aside and none listed: the next load tries again
-                continue
-            digest = fingerprint([v for k, v in row.items() if k != "first_seen_at"])
-            if previous is None or previous[0] != digest:
-                known[obs.sync_id] = [digest, row["frequency"], epoch_ms(row["first_seen_at"])]
-                rows.append(row)
+        rows = changed_syncs(dlt.current.resource_state().setdefault("known", {}), poll.get())
         if rows:
             yield rows
 
@@ -102,24 +88,52 @@ def paragon(
     )
     def sync_status_snapshots() -> Iterator[list[dict[str, Any]]]:
         """A row per sync whose observable state changed since its last row."""
-        state = dlt.current.resource_state()
-        last: dict[str, list] = state.setdefault("last", {})  # id -> [fingerprint, first_seen_at ms]
-        backoff_until: dict[str, int] = state.setdefault("backoff_until", {})
-        rows = []
-        for obs in poll.get():
-            if obs.status is None:  # skipped for a backoff, or gone
-                continue
-            _note_backoff(backoff_until, obs)
-            digest = fingerprint(snapshot_state(obs.status))
-            previous = last.get(obs.sync_id)
-            if previous is None or previous[0] != digest:
-                seen_ms = _first_seen_ms(obs, previous)
-                last[obs.sync_id] = [digest, seen_ms]
-                rows.append(snapshot_row(obs, from_epoch_ms(seen_ms)))
+        rows = changed_snapshots(dlt.current.resource_state(), poll.get())
         if rows:
             yield rows
 
     return syncs(), sync_status_snapshots()
+
+
+def changed_syncs(known: dict[str, list], observations: Iterable[Observation]) -> list[dict[str, Any]]:
+    """`syncs` rows of the syncs that changed; updates `known` in place.
+
+    `known`: id -> [fingerprint, frequency, first_seen_at ms]; entries from before the third
+    field existed take the poll's time once (the best still knowable).
+    """
+    rows = []
+    for obs in observations:
+        if obs.gone:
+            continue
+        previous = known.get(obs.sync_id)
+        first_seen = from_epoch_ms(previous[2]) if previous and len(previous) > 2 else None
+        row = sync_row(obs, previous[1] if previous else None, first_seen)
+        if row["status"] is None:  # status set aside and none listed: the next load tries again
+            continue
+        digest = fingerprint([v for k, v in row.items() if k != "first_seen_at"])
+        if previous is None or previous[0] != digest:
+            known[obs.sync_id] = [digest, row["frequency"], epoch_ms(row["first_seen_at"])]
+            rows.append(row)
+    return rows
+
+
+def changed_snapshots(state: dict[str, Any], observations: Iterable[Observation]) -> list[dict[str, Any]]:
+    """`sync_status_snapshots` rows of the syncs whose observable state moved; updates `state`
+    in place: `last` (id -> [fingerprint, first_seen_at ms]) and `backoff_until` (id -> ms)."""
+    last: dict[str, list] = state.setdefault("last", {})
+    backoff_until: dict[str, int] = state.setdefault("backoff_until", {})
+    rows = []
+    for obs in observations:
+        if obs.status is None:  # skipped for a backoff, or gone
+            continue
+        _note_backoff(backoff_until, obs)
+        digest = fingerprint(snapshot_state(obs.status))
+        previous = last.get(obs.sync_id)
+        if previous is None or previous[0] != digest:
+            seen_ms = _first_seen_ms(obs, previous)
+            last[obs.sync_id] = [digest, seen_ms]
+            rows.append(snapshot_row(obs, from_epoch_ms(seen_ms)))
+    return rows
 
 
 def _note_backoff(backoff_until: dict[str, int], obs: Observation) -> None:

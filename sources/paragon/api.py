@@ -7,36 +7,17 @@ the sandbox, sit days away. The local clock is only the fallback for an answer w
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from urllib.parse import quote
 
 import httpx
 
 from sources.http import AuthError, VendorClient
+from sources.toolkit import poll_time
 
 from .tokens import VENDOR, UserToken
 
 SYNCS = "/api/syncs"
-
-
-def poll_time(response: httpx.Response) -> datetime:
-    """When the vendor answered: the `Date` header (UTC, to the second), else the local clock."""
-    value = response.headers.get("date")
-    if value:
-        try:
-            return parsedate_to_datetime(value).astimezone(UTC)
-        except (TypeError, ValueError):
-            pass
-    return datetime.now(UTC)
-
-
-def epoch_ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
-
-
-def from_epoch_ms(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, UTC)
 
 
 class ParagonApi:

@@ -8,16 +8,16 @@ are listed but not read: Paragon asks clients to wait `rateLimitBackoffMs` befor
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sources.concurrency import map_completed
 from sources.http import NotFound
+from sources.toolkit import Once, epoch_ms
 from sources.validate import Shape, accept, accept_one
 
-from .api import ParagonApi, epoch_ms
+from .api import ParagonApi
 from .tokens import VENDOR, UserToken
 
 log = logging.getLogger("syncscope.paragon")
@@ -77,14 +77,10 @@ class Poll:
         self.api, self.users, self.workers = api, users, workers
         self.sync_ids = None if sync_ids is None else {str(s) for s in sync_ids}
         self.backoff_until = backoff_until
-        self._result: list[Observation] | None = None
-        self._lock = threading.Lock()
+        self._result = Once(lambda: self._take(self.backoff_until()))
 
     def get(self) -> list[Observation]:
-        with self._lock:
-            if self._result is None:
-                self._result = self._take(self.backoff_until())
-            return self._result
+        return self._result.get()
 
     def _take(self, backoff_until: Mapping[str, int]) -> list[Observation]:
         listed = self._list()

@@ -8,13 +8,13 @@ reason, rateLimitBackoffMs) would otherwise get no column, or a guessed type, on
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime
 from typing import Any
 
-import orjson
 from dlt.common.schema.typing import TTableSchemaColumns
+
+from sources.toolkit import parse_timestamp, short_hash
 
 from .poll import Observation
 
@@ -60,8 +60,9 @@ SYNC_COLUMNS = _columns(
 
 
 def fingerprint(values: Any) -> str:
-    """A short stable digest of JSON-able values (state keeps 16 hex chars per sync)."""
-    return hashlib.blake2b(orjson.dumps(values), digest_size=8).hexdigest()
+    """A short stable digest of JSON-able values (state keeps 16 hex chars per sync); keys kept in
+    the order given, as every version before wrote it to state."""
+    return short_hash(values, sort_keys=False)
 
 
 def snapshot_state(status: dict) -> tuple:
@@ -91,7 +92,7 @@ def snapshot_row(obs: Observation, first_seen_at: datetime) -> dict[str, Any]:
         "status": status.get("status"),
         "total_records": _int(summary.get("totalRecords")),
         "synced_records_count": _int(summary.get("syncedRecordsCount")),
-        "last_synced_at": _timestamp(summary.get("lastSyncedAt")),
+        "last_synced_at": parse_timestamp(summary.get("lastSyncedAt")),
         "latest_cursor": summary.get("latestCursor"),
         "reason": status.get("reason"),
         "rate_limit_backoff_ms": _int(status.get("rateLimitBackoffMs")),
@@ -131,7 +132,3 @@ def frequency_seconds(frequency: str | None) -> int | None:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _timestamp(value: str | None) -> datetime | None:
-    return None if not value else datetime.fromisoformat(value.replace("Z", "+00:00"))

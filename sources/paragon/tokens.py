@@ -17,14 +17,11 @@ from dataclasses import dataclass, field
 import orjson
 
 from sources.http import AuthError, BearerAuth, ConfigError
+from sources.toolkit import json_list
 
 VENDOR = "paragon"
 SETTING = "sources.paragon.user_tokens"
 _SEPARATORS = re.compile(r"[\s,]+")
-
-
-class BearerToken(BearerAuth):
-    """`Authorization: Bearer <token>` for one request (the shared bearer auth); repr hides it."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +30,7 @@ class UserToken:
 
     index: int
     user_id: str | None
-    auth: BearerToken = field(repr=False, compare=False)
+    auth: BearerAuth = field(repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -54,7 +51,7 @@ def parse_tokens(value: object) -> list[UserToken]:
         raise ConfigError(VENDOR, f"{SETTING} must hold only non-empty strings")
     if not tokens:
         raise AuthError(VENDOR, f"no credentials: set {SETTING}")
-    return [UserToken(i, token_subject(t), BearerToken(t)) for i, t in enumerate(tokens)]
+    return [UserToken(i, token_subject(t), BearerAuth(t)) for i, t in enumerate(tokens)]
 
 
 def _as_list(value: object) -> list:
@@ -67,12 +64,9 @@ def _as_list(value: object) -> list:
     text = value.strip()
     if not text.startswith("["):
         return [t for t in _SEPARATORS.split(text) if t]
-    try:
-        parsed = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raise ConfigError(VENDOR, f'{SETTING} is not a valid JSON list (e.g. ["t1","t2"])') from None
-    if not isinstance(parsed, list):
-        raise ConfigError(VENDOR, f"{SETTING} must be a list of tokens")
+    parsed = json_list(text)
+    if parsed is None:
+        raise ConfigError(VENDOR, f'{SETTING} is not a valid JSON list (e.g. ["t1","t2"])')
     return parsed
 
 

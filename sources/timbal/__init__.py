@@ -26,7 +26,7 @@ An unchanged world therefore loads no rows at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,10 +35,11 @@ import pyarrow as pa
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
-from sources.http import AuthError, ConfigError, RetryPolicy, VendorClient
+from sources.http import AuthError, BearerAuth, ConfigError, RetryPolicy, VendorClient
+from sources.toolkit import BATCH_ROWS
 
-from .api import VENDOR, BearerAuth, TimbalApi
-from .poll import Poll
+from .api import VENDOR, TimbalApi
+from .poll import Detail, Poll
 from .tables import (
     SNAPSHOT_COLUMNS,
     SYNC_COLUMNS,
@@ -51,7 +52,6 @@ from .tables import (
     typed_snapshot,
 )
 
-BATCH_ROWS = 20_000  # runs per yielded Arrow table
 SCD2: dict[str, Any] = {"disposition": "merge", "strategy": "scd2", "row_version_column_name": "config_hash"}
 
 
@@ -121,14 +121,7 @@ def timbal(
     def sync_snapshots() -> Iterator[list[dict]]:
         """A row per sync whose stats or freshness changed since its last snapshot."""
         hashes: dict[str, str] = dlt.current.resource_state().setdefault("hashes", {})
-        changed = []
-        for detail in poll.details():
-            row = snapshot_row(detail.view, detail.stats, detail.polled_at)
-            row["sync_id"] = detail.sync_id
-            fingerprint = snapshot_hash(row)
-            if hashes.get(detail.sync_id) != fingerprint:
-                hashes[detail.sync_id] = fingerprint
-                changed.append(typed_snapshot(row))
+        changed = changed_snapshots(hashes, poll.details())
         _forget_unlisted(hashes, poll)
         if changed:
             yield changed
@@ -143,15 +136,7 @@ def timbal(
         recent: dict[str, dict[str, str]] = dlt.current.resource_state().setdefault("recent", {})
         batch: list[dict] = []
         for detail in poll.details():
-            runs = [r for r in detail.recent_runs if isinstance(r, dict) and r.get("job_id")]
-            window = {str(r["job_id"]): digest(r) for r in runs}
-            known = recent.get(detail.sync_id, {})
-            batch.extend(
-                run_row(r, detail.sync_id)
-                for r in runs
-                if known.get(str(r["job_id"])) != window[str(r["job_id"])]
-            )
-            recent[detail.sync_id] = window
+            batch.extend(changed_runs(recent, detail))
             if len(batch) >= BATCH_ROWS:
                 yield runs_table(batch)
                 batch = []
@@ -160,6 +145,32 @@ def timbal(
             yield runs_table(batch)
 
     return syncs(), sync_snapshots(), sync_runs()
+
+
+def changed_snapshots(hashes: dict[str, str], details: Iterable[Detail]) -> list[dict[str, Any]]:
+    """Snapshot rows of the syncs whose stats or freshness changed; updates `hashes` (sync id ->
+    snapshot hash) in place."""
+    changed = []
+    for detail in details:
+        row = snapshot_row(detail.view, detail.stats, detail.polled_at)
+        row["sync_id"] = detail.sync_id
+        fingerprint = snapshot_hash(row)
+        if hashes.get(detail.sync_id) != fingerprint:
+            hashes[detail.sync_id] = fingerprint
+            changed.append(typed_snapshot(row))
+    return changed
+
+
+def changed_runs(recent: dict[str, dict[str, str]], detail: Detail) -> list[dict[str, Any]]:
+    """Rows of the detail's recent runs that are new or changed; `recent[sync id]` becomes the
+    window's run hashes (job id -> hash), so runs pushed out of the window are forgotten."""
+    runs = [r for r in detail.recent_runs if isinstance(r, dict) and r.get("job_id")]
+    window = {str(r["job_id"]): digest(r) for r in runs}
+    known = recent.get(detail.sync_id, {})
+    recent[detail.sync_id] = window
+    return [
+        run_row(r, detail.sync_id) for r in runs if known.get(str(r["job_id"])) != window[str(r["job_id"])]
+    ]
 
 
 def destination_scope(connector_ids: list[str] | None) -> str:

@@ -13,25 +13,14 @@ accepted too, so a different real shape does not break a load.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
-from sources.http import BearerAuth, PageLinks, VendorClient, paginate
+from sources.http import PageLinks, VendorClient, paginate
+from sources.toolkit import poll_time
 
 VENDOR = "timbal"
 LIST_KEYS = ("syncs", "data", "items")
-
-
-def poll_time(response: httpx.Response) -> datetime:
-    """When the vendor answered, from its `Date` header; local time if it has none."""
-    try:
-        when = parsedate_to_datetime(response.headers["date"])
-    except (KeyError, TypeError, ValueError, IndexError):
-        return datetime.now(UTC)
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _segment(value: str) -> str:
@@ -57,7 +46,7 @@ def _next_link(body: Any) -> str | None:
 
 
 LISTING = PageLinks(items=_items, next=_next_link)
-__all__ = ["VENDOR", "BearerAuth", "TimbalApi", "poll_time"]
+__all__ = ["VENDOR", "TimbalApi"]
 
 
 class TimbalApi:

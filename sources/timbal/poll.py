@@ -8,12 +8,12 @@ until the load ends: a few KB per sync, small even for thousands of syncs.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
 from sources.concurrency import map_completed
 from sources.http import NotFound
+from sources.toolkit import Once
 from sources.validate import RowError, accept, require, sink_for
 
 from .api import VENDOR, TimbalApi
@@ -42,27 +42,19 @@ class Poll:
         self.api = api
         self.connector_ids = connector_ids
         self.http_concurrency = http_concurrency
-        self._listing: Listing | None = None
-        self._details: list[Detail] | None = None
-        self._lock = threading.Lock()
+        self._listing = Once(self._list)
+        self._details = Once(lambda: self._fetch(self.listing().syncs))
 
     @property
     def narrowed(self) -> bool:
         return self.connector_ids is not None
 
     def listing(self) -> Listing:
-        with self._lock:
-            if self._listing is None:
-                self._listing = self._list()
-            return self._listing
+        return self._listing.get()
 
     def details(self) -> list[Detail]:
         """Every listed sync's detail, in list order; a sync gone since listing (404) is skipped."""
-        listing = self.listing()
-        with self._lock:
-            if self._details is None:
-                self._details = self._fetch(listing.syncs)
-            return self._details
+        return self._details.get()
 
     def _list(self) -> Listing:
         if self.connector_ids is None:

@@ -18,14 +18,14 @@ A SyncView mixes configuration with run-driven freshness. The split:
 from __future__ import annotations
 
 from datetime import datetime
-from hashlib import blake2b
 from typing import Any
 
-import orjson
 import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 
 from sources.arrow import INT, TS, to_table
+from sources.toolkit import parse_timestamp
+from sources.toolkit import short_hash as digest  # 64 bits: collisions are no concern at this size
 from sources.validate import Shape, kinds_of
 
 CONFIG_FIELDS = (
@@ -90,21 +90,12 @@ RUN_TYPES: dict[str, pa.DataType] = {
 }
 
 
-def digest(value: Any) -> str:
-    """A short stable hash of JSON-able data (64 bits: collisions are not a concern at this size)."""
-    return blake2b(orjson.dumps(value, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
-
-
-def _timestamp(value: Any) -> Any:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 def config_row(view: dict) -> dict[str, Any]:
     """The `syncs` row of a SyncView: configuration, `updated_at` and the version hash."""
     config = {name: view.get(name) for name in CONFIG_FIELDS}
     row = {**config, **{name: view.get(name) for name in NOT_HASHED}, "config_hash": digest(config)}
     for name in ("created_at", "updated_at"):
-        row[name] = _timestamp(row[name])
+        row[name] = parse_timestamp(row[name])
     return row
 
 
@@ -126,7 +117,7 @@ def snapshot_hash(row: dict[str, Any]) -> str:
 
 
 def typed_snapshot(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: _timestamp(v) if k in SYNC_TIMESTAMPS else v for k, v in row.items()}
+    return {k: parse_timestamp(v) if k in SYNC_TIMESTAMPS else v for k, v in row.items()}
 
 
 def run_row(run: dict, sync_id: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@
 --   current_status: the newest run's status as it stood at as_of (null: never ran; not yet
 --     ended at as_of: running, or queued); a run's time is started_at, else created_at, else
 --     ended_at (Paragon's inferred runs);
+--   open_anomalies: marts.sync_anomalies rows whose point_at lies in (as_of - 24 h, as_of];
 --   health, first that holds: disabled, failing (consecutive_failures > 0, i.e. the last
 --     succeeded-or-failed run failed), stale, degraded (success_rate_7d < degraded_below),
 --     else healthy.
@@ -103,6 +104,14 @@ window_30d as (
     group by vendor, sync_id
 ),
 
+anomalies_24h as (
+    select an.vendor, an.sync_id, count(*) as open_anomalies
+    from marts.sync_anomalies as an
+    cross join as_of as a
+    where an.point_at > a.as_of - interval '24' hour and an.point_at <= a.as_of
+    group by an.vendor, an.sync_id
+),
+
 joined as (
     select
         a.as_of,
@@ -124,6 +133,7 @@ joined as (
         w30.duration_p95_s,
         w30.rows_per_s_p50,
         coalesce(st.consecutive_failures, 0) as consecutive_failures,
+        coalesce(an.open_anomalies, 0) as open_anomalies,
         a.degraded_below
     from syncs as s
     cross join as_of as a
@@ -132,6 +142,7 @@ joined as (
     left join streaks as st on s.vendor = st.vendor and s.sync_id = st.sync_id
     left join window_7d as w7 on s.vendor = w7.vendor and s.sync_id = w7.sync_id
     left join window_30d as w30 on s.vendor = w30.vendor and s.sync_id = w30.sync_id
+    left join anomalies_24h as an on s.vendor = an.vendor and s.sync_id = an.sync_id
 ),
 
 flagged as (
@@ -161,6 +172,7 @@ final as (
         duration_p95_s,
         rows_per_s_p50,
         consecutive_failures,
+        open_anomalies,
         case
             when is_disabled then 'disabled'
             when consecutive_failures > 0 then 'failing'

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import jobs
-from pipelines.models import DataTest
+from pipelines.data_tests import DataTest
 
 
 def test_alerts_run_after_a_clean_build_and_set_the_exit_code(tmp_path: Path) -> None:
@@ -25,7 +25,7 @@ def test_alerts_run_after_a_clean_build_and_set_the_exit_code(tmp_path: Path) ->
 
 
 def test_a_failing_data_test_skips_alerts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jobs, "run_tests", lambda db: [DataTest(Path("sql/tests/unique_keys.sql"), 2, None)])
+    monkeypatch.setattr(jobs, "run_tests", lambda db: [DataTest("sql/tests/marts_reconcile_with_raw.sql", 2)])
     calls: list[str] = []
     outcome = jobs.run_all(tmp_path / "w.duckdb", [], publish=False,
                            alert=lambda: calls.append("alert") or (0, "nothing to send"))  # fmt: skip

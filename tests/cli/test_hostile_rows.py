@@ -92,8 +92,8 @@ def test_a_run_with_a_wrong_type_is_set_aside_naming_field_run_and_sync(
     pages = api.AiSquaredApi.pages
     victim: dict[str, object] = {}
 
-    def hostile(self: api.AiSquaredApi, path: str, params: dict) -> object:
-        for page in pages(self, path, params):
+    def hostile(self: api.AiSquaredApi, path: str, params: dict, *rest: object) -> object:
+        for page in pages(self, path, params, *rest):
             if path.endswith("/sync_runs") and page and not victim:
                 page = [dict(r, attributes=dict(r["attributes"])) for r in page]
                 page[0]["attributes"]["total_rows"] = "many"

@@ -305,7 +305,7 @@ def warehouse(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Pat
     result = syncscope("run", "--db", str(db), env=sandbox.env())
     assert result.returncode == EXIT_OK, result.stdout + result.stderr
     last = result.stdout.splitlines()[-1]
-    assert last.startswith("publish     8 marts, ") and last.endswith(
+    assert last.startswith("publish     9 marts, ") and last.endswith(
         f"s: {db.parent / 'w_published' / BI_FILE}"
     )
     return db
@@ -318,8 +318,9 @@ def test_syncscope_run_publishes_views_equal_to_the_warehouse_marts_row_for_row(
         con.execute(f"attach '{bi_file}' as bi (read_only)")
         tables = "select table_name from duckdb_tables() where database_name = 'w' and schema_name = 'marts'"
         marts = sorted(r[0] for r in con.execute(tables).fetchall())
-        assert marts == ["as_of", "history_coverage", "record_errors", "sync_config_changes", "sync_daily",
-                         "sync_health", "sync_runs", "syncs"]  # fmt: skip
+        assert marts == ["as_of", "history_coverage", "record_errors", "sync_anomalies",
+                         "sync_config_changes", "sync_daily", "sync_health", "sync_runs",
+                         "syncs"]  # fmt: skip
         for mart in marts:
             assert (
                 con.execute(f"describe w.marts.{mart}").fetchall()

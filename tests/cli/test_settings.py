@@ -98,7 +98,7 @@ def test_disk_full_during_models_reports_the_real_error(
         def __exit__(self, *exc: object) -> None:
             self.con.close()
 
-    monkeypatch.setattr(models, "_connect", lambda db, read_only=False: DiskFull(duckdb.connect(str(db))))
+    monkeypatch.setattr(models, "connect", lambda db, read_only=False: DiskFull(duckdb.connect(str(db))))
     with pytest.raises(ModelError) as caught:
         build(db)
     assert str(caught.value) == (

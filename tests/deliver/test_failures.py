@@ -68,7 +68,7 @@ def test_postgres_down_exits_12_keeps_the_local_marts_and_bi_copy_and_the_next_r
         "failed: Connection refused; the next run delivers again"
     ]
     assert [line.split()[0] for line in down.stdout.splitlines()] == [
-        "ai_squared", "timbal", "paragon", "models", "publish",
+        "ai_squared", "timbal", "paragon", "models", "tests", "publish",
     ]  # fmt: skip
     local = len(warehouse_marts(db)["sync_runs"][1])
     assert bi_counts(db)[1] == local  # the BI copy was published from this run's marts

@@ -10,10 +10,9 @@ import pandas as pd
 from pipelines.data_tests import run_tests
 from pipelines.models import build
 from sandbox.service import Sandbox
-from tests.conftest import small_config
+from tests.conftest import Loader, small_config
 from tests.models import expected
 from tests.models.compare import assert_mart_equals, mart
-from tests.sources.conftest import Loader
 from tests.sources.warehouse import rows
 
 TERMINAL = {"success", "failed", "canceled"}

@@ -11,9 +11,8 @@ import httpx
 from pipelines.data_tests import run_tests
 from pipelines.models import build
 from sandbox.service import Sandbox
-from tests.conftest import small_config
+from tests.conftest import Loader, small_config
 from tests.models.compare import mart_rows
-from tests.sources.conftest import Loader
 
 FIELDS = ("name", "enabled", "interval_secs", "cursor_column", "dest_table", "source_kind", "connection_ref",
           "source_schema", "source_table", "kb_uid", "connector_id")  # fmt: skip

@@ -82,6 +82,7 @@ def syncscope_run(
     `timeout` seconds (so a test of a hang or a bomb fails instead of taking the machine down)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
     environment.update({"RUNTIME__DLTHUB_TELEMETRY": "false", **env})
+    db.parent.mkdir(parents=True, exist_ok=True)  # `run` refuses a --db in a missing folder (exit 2)
     command = [sys.executable, "-m", "pipelines.cli", "run", "--db", str(db), "--no-publish", *args]
     # Files, not pipes: a pipe nobody reads while the child runs could fill and block it.
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:

@@ -9,8 +9,7 @@ import pytest
 
 from pipelines.models import build
 from sandbox.service import Sandbox
-from tests.conftest import small_config
-from tests.sources.conftest import Loader
+from tests.conftest import Loader, small_config
 from tests.sources.warehouse import rows
 
 RAW = "raw_ai_squared"

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -18,8 +13,7 @@ from pipelines.runner import state_dir
 from sandbox.faults import Faults
 from sandbox.http import Request
 from sandbox.service import Sandbox
-from tests.conftest import small_config
-from tests.sources.conftest import Loader
+from tests.conftest import Loader, kill_midway, small_config
 from tests.sources.warehouse import all_text, flatten, rows
 
 RAW = "raw_ai_squared"
@@ -186,15 +180,7 @@ def test_faults_do_not_change_what_is_loaded(box: Sandbox, load: Loader, db: Pat
 
 def test_a_load_killed_mid_way_then_rerun_equals_the_truth(box: Sandbox, load: Loader, db: Path) -> None:
     box.set_faults("ai_squared", Faults(latency_ms=40))
-    env = {**os.environ, **box.env(), "RUNTIME__DLTHUB_TELEMETRY": "false"}
-    command = [sys.executable, "-m", "pipelines.cli", "run", "--vendor", "ai_squared", "--db", str(db)]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while len(box.requests("ai_squared")) < 40 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    assert proc.poll() is None, "the load finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_midway(box, "ai_squared", db, after_requests=40)
     box.set_faults("ai_squared", Faults())
     result = load(box)
     assert result.status == "loaded", result.message

@@ -9,7 +9,7 @@ from dlt.extract.pipe_iterator import PipeIterator
 
 from pipelines.runner import pipeline_for
 from sandbox.service import Sandbox
-from tests.sources.conftest import Loader
+from tests.conftest import Loader
 
 
 @pytest.fixture

@@ -9,11 +9,6 @@ change. The clock moves in whole seconds, the resolution of the `Date` header th
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -31,8 +26,7 @@ from sandbox.tokens import make_jwt
 from sandbox.world import World
 from sources.http import AuthError, ConfigError
 from sources.paragon.tokens import parse_tokens
-from tests.conftest import small_config
-from tests.sources.conftest import Loader
+from tests.conftest import Loader, kill_midway, small_config
 from tests.sources.warehouse import all_text, rows
 
 RAW = "raw_paragon"
@@ -331,15 +325,7 @@ def test_a_load_killed_mid_way_then_rerun_equals_the_truth(box: Sandbox, load: L
     box.advance(120)
     box.reset_requests()
     box.set_faults("paragon", Faults(latency_ms=250))
-    env = {**os.environ, **box.env(), "RUNTIME__DLTHUB_TELEMETRY": "false"}
-    command = [sys.executable, "-m", "pipelines.cli", "run", "--vendor", "paragon", "--db", str(db)]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while len(box.requests("paragon")) < 5 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    assert proc.poll() is None, "the load finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_midway(box, "paragon", db, after_requests=5)
     box.set_faults("paragon", Faults())
     polls.poll()
     assert snapshots(db) == polls.expected()

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -24,8 +23,7 @@ from sandbox.clock import iso_ms
 from sandbox.faults import Faults
 from sandbox.http import Request
 from sandbox.service import Sandbox
-from tests.conftest import small_config
-from tests.sources.conftest import Loader
+from tests.conftest import Loader, kill_midway, small_config
 from tests.sources.warehouse import all_text, rows
 
 RAW = "raw_timbal"
@@ -361,15 +359,7 @@ def test_faults_do_not_change_what_is_loaded(polls: Polls) -> None:
 def test_a_load_killed_mid_way_then_rerun_equals_the_truth(polls: Polls, db: Path) -> None:
     box = polls.box
     box.set_faults("timbal", Faults(latency_ms=300))
-    env = {**os.environ, **box.env(), "RUNTIME__DLTHUB_TELEMETRY": "false"}
-    command = [sys.executable, "-m", "pipelines.cli", "run", "--vendor", "timbal", "--db", str(db)]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while len(box.requests("timbal")) < 4 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    assert proc.poll() is None, "the load finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_midway(box, "timbal", db, after_requests=4)
     box.set_faults("timbal", Faults())
     box.advance(1800)
     polls.poll()

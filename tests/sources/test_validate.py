@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sources.exact_json import JsonText
 from sources.http import VendorError
 from sources.validate import MAX_JSON, MAX_TEXT, RowError, Shape, accept, require, sink_for
 
@@ -16,9 +17,10 @@ def test_values_are_coerced_to_their_kind() -> None:
            "doc": {"a": [1]}, "summary": {"count": 3.0}, "extra": "y" * (MAX_TEXT + 5)}  # fmt: skip
     out = SHAPE.coerce(row)
     assert out == {
-        "id": 12, "rate": 1.5, "at": "2026-11-18T11:06:40Z", "ok": True, "note": "7", "doc": {"a": [1]},
+        "id": 12, "rate": 1.5, "at": "2026-11-18T11:06:40Z", "ok": True, "note": "7", "doc": '{"a":[1]}',
         "summary": {"count": 3}, "extra": "y" * MAX_TEXT + "…[cut 5 chars]",
     }  # fmt: skip
+    assert isinstance(out["doc"], JsonText), "JSON text measured once and kept (not serialised twice)"
     assert row["summary"] == {"count": 3.0}, "the caller's nested dicts are not changed"
     times = [SHAPE.coerce({"id": 1, "at": at})["at"] for at in
              ("2026-11-18T11:06:40.123+01:00", "20261118T110640Z", "2026-11-18 11:06:40")]  # fmt: skip
