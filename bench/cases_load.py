@@ -60,6 +60,22 @@ def _side_by_side(
         runs.append(_measured(box, kind, db, extra))
 
 
+def rate_row(name: str, world: str, runs: list[Run]) -> list[str]:
+    """A loader's table row: rows, requests, median seconds, median rows/s and their spread."""
+    rates = [r.rows_per_s for r in runs]
+    first = runs[0]
+    seconds = fmt(median([r.seconds for r in runs]))
+    return [
+        name,
+        world,
+        f"{first.total_rows:,}",
+        f"{first.requests:,}",
+        seconds,
+        fmt(median(rates)),
+        spread(rates),
+    ]
+
+
 def throughput_and_incremental(settings: Settings) -> list[Case]:
     """Case 1 (ceiling vs syncscope on the big world, rest_api vs syncscope on a tenth) and
     case 3 (no-op and +1 h loads on the same warehouse as case 1's full load)."""
@@ -89,20 +105,7 @@ def throughput_and_incremental(settings: Settings) -> list[Case]:
     loaders = [("ceiling (fetch + parse only)", ceiling, big), ("syncscope", full, big)]
     loaders += [("syncscope", small, tenth), ("dlt rest_api (defaults)", rest, tenth)]
     for name, runs, world in loaders:
-        rates = [r.rows_per_s for r in runs]
-        seconds = fmt(median([r.seconds for r in runs]))
-        first = runs[0]
-        case1.rows.append(
-            [
-                name,
-                world,
-                f"{first.total_rows:,}",
-                f"{first.requests:,}",
-                seconds,
-                fmt(median(rates)),
-                spread(rates),
-            ]
-        )
+        case1.rows.append(rate_row(name, world, runs))
     case1.targets = [
         Target("syncscope vs dlt rest_api at its defaults (rows/s)", vs_rest, ">=", 10),
         Target("syncscope vs the ceiling (rows/s, same world)", vs_ceiling, ">=", 0.5),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.cases_load import SYNCSCOPE_ENV, _db, _phases
+from bench.cases_load import SYNCSCOPE_ENV, _db, _phases, rate_row
 from bench.measure import MB, Run, median, run_worker, spread
 from bench.replay_proc import ReplayProcess, fetch_loop
 from bench.results import Case, Target, fmt
@@ -40,21 +40,6 @@ def _recorders(settings: Settings, name: str, ceiling: bool) -> dict:
         run_worker("syncscope", db, {**replay.env, **SYNCSCOPE_ENV})
 
     return {"full": full, "noop": noop}
-
-
-def _rate_row(name: str, world: str, runs: list[Run]) -> list[str]:
-    rates = [r.rows_per_s for r in runs]
-    first = runs[0]
-    seconds = fmt(median([r.seconds for r in runs]))
-    return [
-        name,
-        world,
-        f"{first.total_rows:,}",
-        f"{first.requests:,}",
-        seconds,
-        fmt(median(rates)),
-        spread(rates),
-    ]
 
 
 def throughput(settings: Settings) -> Case:
@@ -89,8 +74,8 @@ def throughput(settings: Settings) -> Case:
             fmt(median(rates)),
             spread(rates),
         ],
-        _rate_row("ceiling (fetch + parse only)", described, ceiling),
-        _rate_row("syncscope", described, full),
+        rate_row("ceiling (fetch + parse only)", described, ceiling),
+        rate_row("syncscope", described, full),
     ]
     case.targets = [
         Target("replay server fetch loop vs syncscope (rows/s)", server_vs, ">=", 5),

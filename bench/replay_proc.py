@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from bench.sandbox_proc import SandboxProcess, World, read_env_file
+from bench.sandbox_proc import SandboxProcess, World, read_env_file, spawn_serving, stop_serving
 from sources.concurrency import map_completed
 
 Recorder = Callable[["ReplayProcess"], None]
@@ -36,20 +36,8 @@ class ReplayProcess:
     def start(self, timeout_s: float = 120.0) -> ReplayProcess:
         with SandboxProcess(self.world, self.workdir) as box:
             command = [sys.executable, "-m", "bench.replay", "--upstream-env", str(box.env_file)]
-            self._proc = subprocess.Popen(
-                [*command, "--env-file", str(self.env_file)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            deadline = time.monotonic() + timeout_s
-            while not self.env_file.exists():
-                if self._proc.poll() is not None:
-                    err = self._proc.stderr.read().decode() if self._proc.stderr else ""
-                    raise RuntimeError(f"the replay server exited before it served: {err.strip()[-500:]}")
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("the replay server did not serve in time")
-                time.sleep(0.02)
+            command += ["--env-file", str(self.env_file)]
+            self._proc = spawn_serving(command, self.env_file, "the replay server", timeout_s)
             self.env = read_env_file(self.env_file)
             self._admin = httpx.Client(base_url=self.base_url, timeout=120)
             for tag, recorder in self.recorders.items():
@@ -60,16 +48,7 @@ class ReplayProcess:
         return self
 
     def stop(self) -> None:
-        if self._admin:
-            self._admin.close()
-        if self._proc and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self.env_file.unlink(missing_ok=True)
+        stop_serving(self._proc, self._admin, self.env_file)
 
     def __enter__(self) -> ReplayProcess:
         try:

@@ -53,6 +53,36 @@ class World:
         return f"{self.syncs} syncs, {self.days} days, --records {self.records:,}{latency}"
 
 
+def spawn_serving(command: list[str], env_file: Path, what: str, timeout_s: float) -> subprocess.Popen[bytes]:
+    """Start a server process that writes `env_file` once it serves, and wait for that file
+    (a server that exits first raises with its stderr; one that takes too long is stopped)."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout_s
+    while not env_file.exists():
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"{what} exited before it served: {err.strip()[-500:]}")
+        if time.monotonic() > deadline:
+            stop_serving(proc, None, env_file)
+            raise RuntimeError(f"{what} did not serve in time")
+        time.sleep(0.02)
+    return proc
+
+
+def stop_serving(proc: subprocess.Popen[bytes] | None, admin: httpx.Client | None, env_file: Path) -> None:
+    """Close the admin client, end the process (terminate, then kill after 30 s), drop its env file."""
+    if admin:
+        admin.close()
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    env_file.unlink(missing_ok=True)
+
+
 class SandboxProcess:
     """`syncscope sandbox` as a subprocess; `env` holds the SOURCES__... variables it wrote."""
 
@@ -68,31 +98,13 @@ class SandboxProcess:
         return [*cli, *self.world.args(), "--env-file", str(self.env_file)]
 
     def start(self, timeout_s: float = 120.0) -> SandboxProcess:
-        self._proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + timeout_s
-        while not self.env_file.exists():
-            if self._proc.poll() is not None:
-                err = self._proc.stderr.read().decode() if self._proc.stderr else ""
-                raise RuntimeError(f"the sandbox exited before it served: {err.strip()[-500:]}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the sandbox did not serve in time")
-            time.sleep(0.02)
+        self._proc = spawn_serving(self.command(), self.env_file, "the sandbox", timeout_s)
         self.env = read_env_file(self.env_file)
         self._admin = httpx.Client(base_url=self.base_url, timeout=120)
         return self
 
     def stop(self) -> None:
-        if self._admin:
-            self._admin.close()
-        if self._proc and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self.env_file.unlink(missing_ok=True)
+        stop_serving(self._proc, self._admin, self.env_file)
 
     def __enter__(self) -> SandboxProcess:
         return self.start()
