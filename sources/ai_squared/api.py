@@ -21,7 +21,6 @@ from .auth import VENDOR
 from .tables import RECORD_SHAPE, RUN_SHAPE, SYNC_SHAPE
 
 API = "/api/v1"
-TERMINAL = frozenset({"success", "failed", "canceled"})
 SYNCS_PER_PAGE = 100  # the sync list: one request per hundred syncs
 PROBE_RUNS = 100  # page 1 of an incremental read: more than a typical sync starts between loads
 
