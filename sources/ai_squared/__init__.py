@@ -24,7 +24,7 @@ from sources.toolkit import BATCH_ROWS, iso_ms
 from .api import AiSquaredApi
 from .auth import VENDOR, AiSquaredAuth
 from .deletions import DELETED_COLUMNS, deletion_rows
-from .incremental import advance, loaded_syncs, mark_done, pending_runs, runs_needing_records, typed_sync
+from .incremental import advance, mark_done, pending_runs, runs_needing_records, sync_digests, typed_sync
 from .listing import Listing, digest
 from .tables import records_table, runs_table
 
@@ -76,7 +76,7 @@ def ai_squared(
 
     def known() -> set[int]:
         """Syncs loaded before and not recorded deleted: the ones a listing must account for."""
-        loaded = loaded_syncs(dlt.current.resource_state("syncs"))
+        loaded = sync_digests(dlt.current.resource_state("syncs"))
         deleted = dlt.current.resource_state("deleted_syncs").get("deleted", {})
         return {int(i) for i in loaded if i not in deleted}
 
@@ -84,10 +84,7 @@ def ai_squared(
 
     @dlt.resource(name="syncs", primary_key="id", write_disposition="merge")
     def syncs() -> Iterator[list[dict]]:
-        state = dlt.current.resource_state()
-        seen: dict[str, str] = state.setdefault("digests", {})
-        for sync_id in state.pop("updated_at", {}):  # state of versions before content digests
-            seen.setdefault(sync_id, "")
+        seen = sync_digests(dlt.current.resource_state())
         changed = []
         for sync in listing.syncs():
             fingerprint = digest(sync)

@@ -27,9 +27,16 @@ log = logging.getLogger("syncscope.ai_squared")
 UNCOUNTED_TERMINAL = frozenset({"failed", "canceled"})
 
 
-def loaded_syncs(syncs_state: dict) -> list[str]:
-    """Ids of every sync loaded so far (`updated_at` is the key versions before digests kept)."""
-    return [*syncs_state.get("digests", {}), *syncs_state.get("updated_at", {})]
+def sync_digests(syncs_state: dict) -> dict[str, str]:
+    """The `syncs` resource's digests (sync id -> content digest): every sync loaded so far.
+
+    Versions before content digests kept `updated_at` per sync instead; those syncs are taken
+    over with an empty digest (reloaded once). Whichever resource reads first migrates.
+    """
+    digests: dict[str, str] = syncs_state.setdefault("digests", {})
+    for sync_id in syncs_state.pop("updated_at", {}):
+        digests.setdefault(sync_id, "")
+    return digests
 
 
 def typed_sync(sync: dict) -> dict:

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from sources.ai_squared.deletions import deletion_rows
-from sources.ai_squared.incremental import advance, mark_done, pending_runs, runs_needing_records
+from sources.ai_squared.incremental import (
+    advance,
+    mark_done,
+    pending_runs,
+    runs_needing_records,
+    sync_digests,
+)
 
 DAY = 86_400_000
 T0 = datetime(2026, 11, 18, tzinfo=UTC)
@@ -121,3 +127,12 @@ def test_deletion_rows_marks_new_404s_and_restores_listed_again() -> None:
 def test_deletion_rows_orders_ids_as_numbers() -> None:
     rows = deletion_rows({}, gone=[10, 9, 100], listed=[], now=T0)
     assert [r["id"] for r in rows] == [9, 10, 100]
+
+
+def test_sync_digests_take_over_the_updated_at_state_of_older_versions_once() -> None:
+    state = {"updated_at": {"7": "2026-11-18T11:06:40.000Z"}, "digests": {"8": "ab"}}
+    digests = sync_digests(state)
+    assert digests == {"8": "ab", "7": ""}, "7 is reloaded once (its digest cannot match)"
+    assert state == {"digests": {"8": "ab", "7": ""}}, "the old key is gone from the state"
+    assert sync_digests(state) is state["digests"]
+    assert sync_digests({}) == {}
