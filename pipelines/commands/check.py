@@ -13,9 +13,9 @@ import dlt
 from pipelines.check import Thresholds, check
 from pipelines.commands.options import db_option
 from pipelines.jobs import EXIT_HELD
-from pipelines.report import WarehouseUnreadable
 from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld, WarehousePathError
+from pipelines.warehouse_reads import WarehouseUnreadable
 
 
 def _configured(name: str, kind: type, fallback: float | None) -> object:

@@ -11,9 +11,10 @@ import duckdb
 from pipelines.commands.options import db_option
 from pipelines.html_report import write_html
 from pipelines.jobs import EXIT_HELD
-from pipelines.report import WarehouseUnreadable, console, render
+from pipelines.report import console, render
 from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld, WarehousePathError
+from pipelines.warehouse_reads import WarehouseUnreadable
 
 
 @click.command()

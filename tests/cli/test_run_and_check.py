@@ -27,7 +27,7 @@ from pipelines.jobs import (
 )
 from pipelines.lock import LockHeld, warehouse_lock
 from pipelines.models import SQL_DIR
-from pipelines.report import load_health
+from pipelines.warehouse_reads import load_health
 from sandbox.faults import Faults
 from sandbox.service import Sandbox
 from tests.conftest import small_config
