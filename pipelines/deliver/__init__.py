@@ -11,7 +11,6 @@ Computing stays local; this copies the result. Steps, all after the models and d
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections import defaultdict
@@ -29,6 +28,7 @@ from pipelines.deliver.settings import (
     check_driver,
     resolve_configuration,
 )
+from pipelines.logs import quiet_arrow_merge_warnings
 
 __all__ = ["DeliverConfigError", "DeliverSettings", "Delivery", "DeliveryError", "deliver"]
 
@@ -53,15 +53,7 @@ SECRET_FIELDS = (
 )
 
 
-class _QuietTextTimestamps(logging.Filter):
-    """dlt warns on every Arrow table whose columns differ from their hints: by design here
-    (timestamps travel to PostgreSQL as text, pipelines/deliver/transport.py)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "when merging arrow schema with dlt schema" not in record.getMessage()
-
-
-logging.getLogger("dlt").addFilter(_QuietTextTimestamps())
+quiet_arrow_merge_warnings()  # timestamps travel to PostgreSQL as text, by design
 
 
 class DeliveryError(Exception):
