@@ -12,7 +12,7 @@ import dlt
 
 from pipelines.check import Thresholds, check
 from pipelines.commands.options import db_option
-from pipelines.jobs import EXIT_HELD
+from pipelines.exit_codes import EXIT_HELD
 from pipelines.report import WarehouseUnreadable
 from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld, WarehousePathError

@@ -9,8 +9,8 @@ import click
 import duckdb
 
 from pipelines.commands.options import db_option
+from pipelines.exit_codes import EXIT_HELD
 from pipelines.html_report import write_html
-from pipelines.jobs import EXIT_HELD
 from pipelines.report import WarehouseUnreadable, console, render
 from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld, WarehousePathError
