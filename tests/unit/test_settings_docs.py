@@ -134,3 +134,44 @@ def test_resolve_checks_a_knob_and_names_its_key(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(SettingInvalid) as raised:
         settings_for("ai_squared").resolve(on_secret=lambda _: None)
     assert str(raised.value) == "sources.ai_squared.records_per_page must be at least 1, not 0"
+
+
+class _Built(Exception):
+    """Stops the source once its settings object exists: no client, no request."""
+
+
+def test_dlt_injects_a_setting_by_its_key_through_the_generated_signature(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sources.timbal import timbal
+    from sources.timbal.settings import TimbalSettings
+
+    _clear(monkeypatch, "timbal")
+    monkeypatch.setenv("SOURCES__TIMBAL__CONNECTOR_IDS", '["conn_a", "conn_b"]')
+    monkeypatch.setenv("SOURCES__TIMBAL__ORG_ID", "org_env")
+    built: list[TimbalSettings] = []
+
+    def capture(settings: TimbalSettings) -> None:
+        built.append(settings)
+        raise _Built
+
+    monkeypatch.setattr(TimbalSettings, "client", capture)
+    with pytest.raises(_Built):
+        timbal(base_url="http://127.0.0.1:9", api_key="key-secret-123", max_attempts=2)
+    [settings] = built
+    assert (settings.base_url, settings.org_id, settings.connector_ids) == (
+        "http://127.0.0.1:9", "org_env", ["conn_a", "conn_b"],
+    )  # fmt: skip
+    assert (settings.http_concurrency, settings.max_attempts) == (8, 2)
+    assert "key-secret-123" not in repr(settings)  # a secret stays out of the settings object's repr
+
+
+def test_a_choice_setting_is_checked_when_the_source_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sources.ai_squared import ai_squared
+    from sources.http import ConfigError
+
+    _clear(monkeypatch, "ai_squared")
+    monkeypatch.setenv("SOURCES__AI_SQUARED__RECORDS_MODE", "everything")
+    with pytest.raises(ConfigError) as raised:
+        ai_squared(base_url="http://127.0.0.1:9", api_token="t")
+    assert str(raised.value) == "ai_squared: records_mode must be one of failed, all, none, not 'everything'"
