@@ -10,7 +10,7 @@ a secret, how it is checked and a line of documentation. From that one declarati
   (left to dlt, a bare `BASE_URL` or `API_KEY` meant for another tool would fill it), secrets
   registered for masking, required ones checked, numbers coerced and range-checked before the
   vendor's first request (left to dlt, `http_concurrency = 0` surfaced as a pool timeout after
-  minutes of retries, `lookback_seconds = -7200` silently skipped new runs);
+  minutes of retries, a negative lookback silently skipped new runs);
 - the config example, the secrets example and the README tables (`pipelines/settings_docs.py`).
 """
 
