@@ -13,7 +13,7 @@ import dlt
 from pipelines.check import Thresholds, check
 from pipelines.commands.exits import exits
 from pipelines.commands.options import db_option
-from pipelines.jobs import EXIT_HELD
+from pipelines.exit_codes import EXIT_HELD
 from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld, WarehousePathError
 from pipelines.warehouse_reads import WarehouseUnreadable

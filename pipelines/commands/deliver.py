@@ -11,7 +11,7 @@ from pipelines.commands.exits import exits
 from pipelines.commands.options import db_option
 from pipelines.deliver import DeliverConfigError, DeliverSettings, DeliveryError, deliver
 from pipelines.deliver.settings import check_driver, read_settings, resolve_configuration
-from pipelines.jobs import EXIT_CONFIG, EXIT_DELIVER, EXIT_LOCKED
+from pipelines.exit_codes import EXIT_CONFIG, EXIT_DELIVER, EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
 
 

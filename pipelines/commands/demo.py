@@ -15,8 +15,9 @@ import duckdb
 
 from pipelines.commands.options import db_option
 from pipelines.commands.run import execute
+from pipelines.dlt_setup import state_dir
 from pipelines.report import console, render
-from pipelines.runner import VENDORS, state_dir
+from pipelines.runner import VENDORS
 from pipelines.warehouse_reads import tables_present
 from sandbox.config import SIZES, WorldConfig
 from sandbox.service import Sandbox

@@ -12,7 +12,7 @@ from pipelines.anomaly_settings import configured_sensitivity
 from pipelines.commands.exits import exits
 from pipelines.commands.options import anomaly_sensitivity_option, db_option, iso_time_option
 from pipelines.data_tests import run_tests
-from pipelines.jobs import EXIT_HELD, EXIT_LOCKED
+from pipelines.exit_codes import EXIT_HELD, EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
 from pipelines.models import DEGRADED_BELOW, ModelError, build
 from pipelines.terminal import plain

@@ -9,8 +9,8 @@ import duckdb
 
 from pipelines.commands.exits import exits
 from pipelines.commands.options import db_option
+from pipelines.exit_codes import EXIT_HELD
 from pipelines.html_report import write_html
-from pipelines.jobs import EXIT_HELD
 from pipelines.report import console, render
 from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld, WarehousePathError

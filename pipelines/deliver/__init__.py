@@ -53,9 +53,6 @@ SECRET_FIELDS = (
 )
 
 
-quiet_arrow_merge_warnings()  # timestamps travel to PostgreSQL as text, by design
-
-
 class DeliveryError(Exception):
     """The delivery did not happen; one line naming the destination, never a credential."""
 
@@ -156,6 +153,7 @@ def _pipeline(settings: DeliverSettings, dataset: str, pipelines_dir: Path) -> d
     1 M `sync_runs` rows (bench/RESULTS.md case 6), for files that only cross loopback or the
     local disk before `COPY`. Scoped to these pipelines by name (a user's setting still wins).
     """
+    quiet_arrow_merge_warnings()  # timestamps travel to PostgreSQL as text, by design
     name = f"syncscope_deliver_{settings.destination}_{dataset}"
     key = f"{name}.normalize.data_writer.disable_compression"
     if dlt.config.get(key, bool) is None:
