@@ -13,7 +13,7 @@ from rich.text import Text
 from pipelines.alerts.report import lines as incident_lines
 from pipelines.alerts.rules import RULES
 from pipelines.terminal import plain
-from pipelines.warehouse_reads import SEVERITY, load_health, open_incidents, recent_anomalies
+from pipelines.warehouse_reads import SEVERITY, load_health, open_incidents, readable, recent_anomalies
 
 COLOURS = {"failing": "bold red", "stale": "yellow", "degraded": "dark_orange", "healthy": "green",
            "disabled": "dim"}  # fmt: skip
@@ -42,6 +42,7 @@ def console() -> Console:
 
 
 def render(db: Path, console: Console, limit: int | None = None) -> None:
+    db = readable(db)  # one file for health, incidents and anomalies (the published copy while held)
     rows = load_health(db)
     if not rows:
         console.print("No syncs in the warehouse yet: run `syncscope run` (or `syncscope demo`).")

@@ -67,24 +67,35 @@ def reading(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
-def load_health(db: Path) -> list[dict]:
-    """Every sync's health (marts.sync_health), worst first; WarehouseUnreadable when the marts
-    cannot be read.
+def readable(db: Path) -> Path:
+    """The file the read side reads: `db`, or, while a run still holds it after the bounded wait
+    (warehouse.busy_timeout_seconds), the published copy beside it (`<db stem>_published/`, the
+    marts of the last finished run), said on stderr. WarehouseHeld with no published copy;
+    WarehouseUnreadable when the file is no warehouse.
 
-    While a run writes the warehouse, waits for it (warehouse.busy_timeout_seconds); if it still
-    holds the file, reads the published copy beside it (`<db stem>_published/`, the marts of the
-    last finished run) and says so on stderr; with no published copy, raises WarehouseHeld."""
+    Resolved once per command, so that a report's health, incidents and anomalies come from the
+    same file."""
     try:
-        try:
-            return _load_health(db)
-        except WarehouseHeld:
-            published = default_directory(db) / BI_FILE
-            if not published.exists():
-                raise
-            log.warning("%s is held by another process: read the published copy %s", db, published)
-            return _load_health(published)
+        with reading(db):
+            return db
+    except WarehouseHeld:
+        published = default_directory(db) / BI_FILE
+        if not published.exists():
+            raise
+        log.warning("%s is held by another process: read the published copy %s", db, published)
+        return published
     except duckdb.Error as exc:
         raise WarehouseUnreadable(f"cannot read {db}: {str(exc).splitlines()[0]}") from None
+
+
+def load_health(db: Path) -> list[dict]:
+    """Every sync's health (marts.sync_health), worst first, from `readable(db)`;
+    WarehouseUnreadable when the marts cannot be read."""
+    source = readable(db)
+    try:
+        return _load_health(source)
+    except duckdb.Error as exc:
+        raise WarehouseUnreadable(f"cannot read {source}: {str(exc).splitlines()[0]}") from None
 
 
 def _load_health(db: Path) -> list[dict]:
@@ -204,6 +215,7 @@ class PageData:
 def load_page(db: Path, rule_order: Sequence[str]) -> PageData:
     """Everything the page needs; a warehouse without marts or without loads is a page, not an error."""
     data = PageData(db)
+    db = readable(db)
     with reading(db) as con:
         if tables_present(con, "marts", MARTS) < len(MARTS):
             data.marts_missing = True

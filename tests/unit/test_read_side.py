@@ -77,6 +77,25 @@ def test_load_health_reads_the_published_copy_when_the_warehouse_stays_held(
     assert [(r["vendor"], r["sync_id"]) for r in rows] == [("paragon", "a"), ("timbal", "b")]
 
 
+def test_while_held_the_report_reads_anomalies_from_the_same_published_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = warehouse(tmp_path / "w.duckdb", HEALTH)
+    default_directory(db).mkdir()
+    copy = warehouse(default_directory(db) / BI_FILE, HEALTH[:2])
+    for path, text in ((db, "from the held file"), (copy, "from the published copy")):
+        with duckdb.connect(str(path)) as con:
+            con.execute(
+                "create table marts.sync_anomalies as select 'paragon' as vendor, 'a' as sync_id, "
+                "? as explanation, ?::timestamptz as point_at, 'runs' as metric",
+                [text, AS_OF],
+            )
+    hold(monkeypatch, db)
+    source = warehouse_reads.readable(db)
+    assert source == copy
+    assert [a[2] for a in warehouse_reads.recent_anomalies(source)] == ["from the published copy"]
+
+
 def test_load_health_without_a_published_copy_lets_the_held_error_stand(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
