@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sources import exact_json
+from sources.exact_json import shadow
 from sources.http import JSONAPI, BadRequest, ConfigError, NotFound, VendorClient, VendorError, paginate
 from sources.toolkit import iso_ms
 from sources.validate import RowError, Shape, accept, require, sink_for
@@ -25,7 +26,7 @@ PROBE_RUNS = 100  # page 1 of an incremental read: more than a typical sync star
 
 def flatten(resource: dict) -> dict[str, Any]:
     """JSON:API resource -> one row: the integer id next to the attributes."""
-    return {"id": int(resource["id"]), **resource["attributes"]}
+    return {**shadow(resource["attributes"], "id"), "id": int(resource["id"])}
 
 
 def rows(shape: Shape, page: list[Any], strict: bool = False, **context: Any) -> list[dict[str, Any]]:
@@ -34,7 +35,8 @@ def rows(shape: Shape, page: list[Any], strict: bool = False, **context: Any) ->
     flat: list[dict[str, Any]] = []
     for resource in page:
         if isinstance(resource, dict) and isinstance(resource.get("attributes"), dict):
-            flat.append({"id": resource.get("id"), **resource["attributes"]})
+            # an attribute named `id` (the excerpts allow extra ones) must not replace the id
+            flat.append({**shadow(resource["attributes"], "id"), "id": resource.get("id")})
         elif strict:
             shown = str(resource)[:80]
             raise VendorError(VENDOR, f"sync list: a row without attributes ({shown}); nothing loaded")

@@ -157,6 +157,36 @@ def test_unknown_property_loads_as_its_json_text(box: Sandbox, load: Loader, db:
     assert sorted(stored) == sorted((j, expected(j)) for j in timbal_windows(box))
 
 
+def test_unknown_property_with_an_odd_or_taken_name_loads_into_one_object(
+    box: Sandbox, load: Loader, db: Path
+) -> None:
+    """`Status` would land on `status` and `id` would replace the run id: both are kept aside."""
+    load_with(box, load, "ai_squared", "mixed_types:Status")
+    load_with(box, load, "timbal", "mixed_types:sync_id")
+    stored = query(db, "select id, unknown_properties from raw_ai_squared.sync_runs")
+    assert sorted(stored) == sorted(
+        (i, json.dumps({"Status": mixed_value(str(i))}, separators=(",", ":"))) for i in ai_runs(box)
+    )
+    statuses = dict(query(db, "select id, status from raw_ai_squared.sync_runs"))
+    assert statuses == {i: r["status"] for i, r in ai_runs(box).items()}
+    window = timbal_windows(box)
+    stored = query(db, "select job_id, sync_id, unknown_properties from raw_timbal.sync_runs")
+    expected = [
+        (j, r["sync_id"], json.dumps({"sync_id": mixed_value(j)}, separators=(",", ":")))
+        for j, r in window.items()
+    ]
+    assert sorted(stored) == sorted(expected)
+
+
+def test_an_attribute_named_id_does_not_replace_the_run_id(box: Sandbox, load: Loader, db: Path) -> None:
+    load_with(box, load, "ai_squared", "empty_object:id")
+    stored = query(db, "select id, unknown_properties from raw_ai_squared.sync_runs")
+    assert sorted(stored) == [(i, '{"id":{}}') for i in sorted(ai_runs(box))]
+    assert query(db, "select count(*) from raw_ai_squared.syncs")[0][0] == len(
+        box.world.ai_squared.truth_syncs()
+    )
+
+
 def test_unknown_property_keeps_its_column_when_its_type_changes_between_loads(
     box: Sandbox, load: Loader, db: Path
 ) -> None:

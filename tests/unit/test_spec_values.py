@@ -125,3 +125,33 @@ def test_short_hash_takes_integers_beyond_64_bits_and_keeps_earlier_hashes() -> 
 
 def test_pages_of_every_size_of_integer_stay_exact() -> None:
     assert exact_json.loads(b'{"a":{"b":[1,-1180591620717411303424]}}') == {"a": {"b": [1, -(2**70)]}}
+
+
+@pytest.mark.parametrize(
+    "name", ["ID", "Status", "a b", "", "_dlt_id", "x__y", "Ünï", "a_", "unknown_properties", "9a"]
+)
+def test_a_property_whose_name_is_no_plain_column_goes_into_one_object(name: str) -> None:
+    table = to_table(
+        [{"id": 1, "status": "ok", name: {"v": 2**70}}, {"id": 2, "status": "ok"}], {"id": pa.int64()}
+    )
+    assert table.column_names == ["id", "status", "unknown_properties"]
+    assert table.column("unknown_properties").to_pylist() == [
+        exact_json.dumps({name: {"v": 2**70}}),
+        None,
+    ]
+
+
+def test_plain_names_are_the_ones_dlt_keeps() -> None:
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    naming = NamingConvention()
+    for name in ["status", "extra_info", "a1_b2", "x9"]:
+        assert exact_json.plain(name) and naming.normalize_identifier(name) == name
+    for name in ["Status", "a b", "x__y", "_x", "x_"]:
+        assert not exact_json.plain(name)
+
+
+def test_a_property_the_source_overwrites_is_kept_aside() -> None:
+    row = exact_json.shadow({"id": "vendor's", "n": 1}, "id")
+    table = to_table([{**row, "id": 7}], {"id": pa.int64(), "n": pa.int64()})
+    assert table.to_pylist() == [{"id": 7, "n": 1, "unknown_properties": '{"id":"vendor\'s"}'}]
