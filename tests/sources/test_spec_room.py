@@ -291,6 +291,7 @@ def test_a_run_read_by_its_own_url_loads_like_a_listed_one(box: Sandbox, load: L
     truth = ai_runs(box)[run_id]
     stored = query(
         db,
-        f"select epoch_us(created_at), epoch_us(updated_at) from raw_ai_squared.sync_runs where id = {run_id}",
+        "select epoch_us(created_at), epoch_us(updated_at) from raw_ai_squared.sync_runs "
+        f"where id = {run_id}",
     )
     assert stored == [(micros(truth["created_at"]) + 999, micros(truth["updated_at"]) + 999)]
