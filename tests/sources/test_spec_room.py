@@ -156,6 +156,9 @@ def test_unknown_property_loads_as_its_json_text(box: Sandbox, load: Loader, db:
     assert sorted(stored) == sorted((i, expected(str(i))) for i in ai_runs(box))
     stored = query(db, "select job_id, cast(extra_info as varchar) from raw_timbal.sync_runs")
     assert sorted(stored) == sorted((j, expected(j)) for j in timbal_windows(box))
+    load_with(box, load, "paragon", f"{kind}:extra_info")
+    stored = query(db, "select sync_id, extra_info from raw_paragon.sync_status_snapshots")
+    assert sorted(stored) == sorted((s["id"], expected(s["id"])) for s in box.world.paragon.truth_syncs())
 
 
 def test_unknown_property_with_an_odd_or_taken_name_loads_into_one_object(
@@ -164,6 +167,12 @@ def test_unknown_property_with_an_odd_or_taken_name_loads_into_one_object(
     """`Status` would land on `status` and `id` would replace the run id: both are kept aside."""
     load_with(box, load, "ai_squared", "mixed_types:Status")
     load_with(box, load, "timbal", "mixed_types:sync_id")
+    load_with(box, load, "paragon", "mixed_types:polled_at")
+    stored = query(db, "select sync_id, unknown_properties from raw_paragon.sync_status_snapshots")
+    syncs = box.world.paragon.truth_syncs()
+    assert sorted(stored) == sorted(
+        (s["id"], json.dumps({"polled_at": mixed_value(s["id"])}, separators=(",", ":"))) for s in syncs
+    )
     stored = query(db, "select id, unknown_properties from raw_ai_squared.sync_runs")
     assert sorted(stored) == sorted(
         (i, json.dumps({"Status": mixed_value(str(i))}, separators=(",", ":"))) for i in ai_runs(box)
