@@ -44,3 +44,69 @@ def dumps(value: Any) -> str:
 def to_text(value: Any) -> str:
     """The JSON text of a value for a JSON column (as it is when already JsonText)."""
     return value if isinstance(value, JsonText) else dumps(value)
+
+
+INT64 = 2**63
+
+
+# Unknown properties whose names are no plain column name (upper case, spaces, "", `_dlt...`,
+# `a__b`: dlt would rename them, and two could land on one column and fail the load), and
+# values the source itself overwrote (`SHADOWED`), go to this one column, as a JSON object.
+UNKNOWN = "unknown_properties"
+SHADOWED = "\x00shadowed"  # a row key no vendor sends: {name: value} of overwritten properties
+_PLAIN = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def plain(name: Any) -> bool:
+    """Whether `name` can be a column as it is (dlt keeps it, no other name becomes it)."""
+    return (
+        isinstance(name, str) and len(name) <= 64 and name != UNKNOWN and _PLAIN.fullmatch(name) is not None
+    )
+
+
+def unknown_as_text(row: dict, known: frozenset[str] | set[str]) -> dict:
+    """A dict row (loaded by dlt's own normaliser) under the rule sources/arrow.py applies to
+    Arrow tables: a property outside `known` becomes text (`as_text`), so
+    `{}`, changing JSON types and integers beyond 64 bits neither fail nor vanish; one whose name
+    is not `plain` goes into the `unknown_properties` object. Integers beyond 64 bits inside
+    known nested objects become their decimal text (dlt writes no wider)."""
+    out: dict = {}
+    others: dict = {}
+    for key, value in row.items():
+        if key in known:
+            out[key] = fit_64(value)
+        elif key == SHADOWED and isinstance(value, dict):
+            others.update(value)
+        elif plain(key):
+            out[key] = as_text(value)
+        else:
+            others[key] = value
+    if others:
+        out[UNKNOWN] = dumps(others)
+    return out
+
+
+def shadow(row: dict, name: str) -> dict:
+    """`row` with the vendor's own `name` moved aside (the source is about to set that key)."""
+    if name not in row:
+        return row
+    row = dict(row)
+    row.setdefault(SHADOWED, {})[name] = row.pop(name)
+    return row
+
+
+def as_text(value: Any) -> str | None:
+    """An unknown property's value as stored: text as it is, null as null, any other value as its
+    exact JSON text."""
+    return value if value is None or isinstance(value, str) else to_text(value)
+
+
+def fit_64(value: Any) -> Any:
+    """`value` with every integer outside int64 as its decimal text (exact), nested ones too."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: fit_64(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fit_64(v) for v in value]
+    return value

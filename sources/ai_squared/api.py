@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import orjson
-
 from sources import exact_json
+from sources.exact_json import shadow
 from sources.http import JSONAPI, BadRequest, ConfigError, NotFound, VendorClient, VendorError, paginate
 from sources.toolkit import iso_ms
 from sources.validate import RowError, Shape, accept, require, sink_for
@@ -25,18 +24,14 @@ SYNCS_PER_PAGE = 100  # the sync list: one request per hundred syncs
 PROBE_RUNS = 100  # page 1 of an incremental read: more than a typical sync starts between loads
 
 
-def flatten(resource: dict) -> dict[str, Any]:
-    """JSON:API resource -> one row: the integer id next to the attributes."""
-    return {"id": int(resource["id"]), **resource["attributes"]}
-
-
 def rows(shape: Shape, page: list[Any], strict: bool = False, **context: Any) -> list[dict[str, Any]]:
     """A page's resources as checked rows; a malformed one is set aside (raw_ai_squared._rejected),
     or, with `strict` (the sync list, where a missing sync would read as deleted), fails the load."""
     flat: list[dict[str, Any]] = []
     for resource in page:
         if isinstance(resource, dict) and isinstance(resource.get("attributes"), dict):
-            flat.append({"id": resource.get("id"), **resource["attributes"]})
+            # an attribute named `id` (the excerpts allow extra ones) must not replace the id
+            flat.append({**shadow(resource["attributes"], "id"), "id": resource.get("id")})
         elif strict:
             shown = str(resource)[:80]
             raise VendorError(VENDOR, f"sync list: a row without attributes ({shown}); nothing loaded")
@@ -56,12 +51,12 @@ class AiSquaredApi:
     def get(self, url: str) -> Any:
         """One GET (a single sync or run)."""
         try:
-            return self.client.get_json(url)[0]
+            return self.client.get_json(url, loads=exact_json.loads)[0]
         except BadRequest as exc:
             raise _setting_error(exc) from None
 
     def pages(
-        self, path: str, params: dict[str, Any], loads: Callable[[bytes], Any] = orjson.loads
+        self, path: str, params: dict[str, Any], loads: Callable[[bytes], Any] = exact_json.loads
     ) -> Iterator[list[dict]]:
         """Each page's `data`, through the shared pager (sources/http/pager.py): `links.next` on
         the configured origin only, stopping on an empty page, the `last` page, a repeated URL or
@@ -74,18 +69,22 @@ class AiSquaredApi:
             raise _setting_error(exc) from None
 
     def sync(self, sync_id: int) -> dict | None:
-        """One sync, or None when the server answers 404 (it was deleted)."""
+        """One sync, checked as a listed one is, or None when the server answers 404 (deleted)."""
         try:
-            return flatten(self.get(f"{API}/syncs/{sync_id}")["data"])
+            body = self.get(f"{API}/syncs/{sync_id}")
         except NotFound:
             return None
+        return rows(SYNC_SHAPE, [_data(body)], strict=True)[0]
 
     def run(self, sync_id: int, run_id: int) -> dict | None:
-        """One run, or None when the server answers 404."""
+        """One run, checked as a listed one is; None when the server answers 404, or when the run
+        was set aside (raw_ai_squared._rejected names why)."""
         try:
-            return flatten(self.get(f"{API}/syncs/{sync_id}/sync_runs/{run_id}")["data"])
+            body = self.get(f"{API}/syncs/{sync_id}/sync_runs/{run_id}")
         except NotFound:
             return None
+        checked = rows(RUN_SHAPE, [_data(body)], sync_id=sync_id)
+        return checked[0] if checked else None
 
     def syncs(self) -> list[dict]:
         pages = self.pages(f"{API}/syncs", {"per_page": SYNCS_PER_PAGE})
@@ -136,8 +135,12 @@ class AiSquaredApi:
         if status:
             params["status"] = status
         path = f"{API}/syncs/{sync_id}/sync_runs/{run_id}/sync_records"
-        for page in self.pages(path, params, exact_json.loads):
+        for page in self.pages(path, params):
             yield rows(RECORD_SHAPE, page, sync_id=sync_id, sync_run_id=run_id)
+
+
+def _data(body: Any) -> Any:
+    return body.get("data") if isinstance(body, dict) else body
 
 
 def _setting_error(exc: BadRequest) -> Exception:

@@ -16,7 +16,7 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from sources.toolkit import epoch_ms, from_epoch_ms
+from sources.toolkit import DICT_FORMAT, epoch_ms, from_epoch_ms
 from sources.where import where
 
 from .api import ParagonApi
@@ -54,7 +54,13 @@ def paragon(settings: ParagonSettings) -> Sequence[DltResource]:
         lambda: dict(dlt.current.resource_state(SNAPSHOTS).get("backoff_until", {})),
     )
 
-    @dlt.resource(name="syncs", primary_key="id", write_disposition="merge", columns=SYNC_COLUMNS)
+    @dlt.resource(
+        name="syncs",
+        primary_key="id",
+        write_disposition="merge",
+        columns=SYNC_COLUMNS,
+        file_format=DICT_FORMAT,
+    )
     def syncs() -> Iterator[list[dict[str, Any]]]:
         """Each sync's latest known state, written only when it changed."""
         rows = changed_syncs(dlt.current.resource_state().setdefault("known", {}), poll.get())
@@ -66,6 +72,7 @@ def paragon(settings: ParagonSettings) -> Sequence[DltResource]:
         primary_key=("sync_id", "first_seen_at"),
         write_disposition="merge",  # a re-run after a crash rewrites, never repeats, a row
         columns=SNAPSHOT_COLUMNS,
+        file_format=DICT_FORMAT,
     )
     def sync_status_snapshots() -> Iterator[list[dict[str, Any]]]:
         """A row per sync whose observable state changed since its last row."""

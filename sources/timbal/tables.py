@@ -24,6 +24,7 @@ import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 
 from sources.arrow import INT, TS, to_table
+from sources.exact_json import shadow, unknown_as_text
 from sources.toolkit import parse_timestamp
 from sources.toolkit import short_hash as digest  # 64 bits: collisions are no concern at this size
 from sources.validate import Shape, kinds_of
@@ -76,6 +77,7 @@ SNAPSHOT_COLUMNS: TTableSchemaColumns = {
     "last_success_at": {"data_type": "timestamp"},
     "seconds_since_success": {"data_type": "bigint"},
 }
+SNAPSHOT_KNOWN = frozenset(SNAPSHOT_COLUMNS)
 RUN_TYPES: dict[str, pa.DataType] = {
     "job_id": pa.string(),
     "sync_id": pa.string(),
@@ -117,15 +119,18 @@ def snapshot_hash(row: dict[str, Any]) -> str:
 
 
 def typed_snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as loaded: times parsed, fields this code does not know as their JSON text (README)."""
+    row = unknown_as_text(row, SNAPSHOT_KNOWN)
     return {k: parse_timestamp(v) if k in SYNC_TIMESTAMPS else v for k, v in row.items()}
 
 
 def run_row(run: dict, sync_id: str) -> dict[str, Any]:
-    return {**run, "sync_id": sync_id}
+    """The run with its sync's id (a run property of that name is kept aside, README)."""
+    return {**shadow(run, "sync_id"), "sync_id": sync_id}
 
 
 def runs_table(runs: list[dict]) -> pa.Table:
-    return to_table(runs, RUN_TYPES)
+    return to_table(runs, RUN_TYPES, table="sync_runs")
 
 
 VIEW_SHAPE = Shape(
@@ -143,4 +148,10 @@ VIEW_SHAPE = Shape(
     keys=("id", "connector_id"),
 )
 STATS_SHAPE = Shape("sync_snapshots", {name: "bigint" for name in STATS_FIELDS})
-RUN_SHAPE = Shape("sync_runs", kinds_of(RUN_TYPES), required=("job_id",), keys=("job_id",))
+# `sync_id` is the source's own (run_row): a run property of that name is the vendor's, kept aside.
+RUN_SHAPE = Shape(
+    "sync_runs",
+    {k: v for k, v in kinds_of(RUN_TYPES).items() if k != "sync_id"},
+    required=("job_id",),
+    keys=("job_id",),
+)
