@@ -24,11 +24,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from sources.columns import Kinds, arrow_type
 from sources.exact_json import to_text, unknown_as_text
 from sources.timestamps import epoch_us
-
-TS = pa.timestamp("us", tz="UTC")
-INT = pa.int64()
 
 
 class ColumnError(ValueError):
@@ -66,27 +64,21 @@ def _failing(values: list[Any], dtype: pa.DataType) -> Any:
     return values[0] if values else None
 
 
-def to_table(
-    rows: list[dict],
-    types: dict[str, pa.DataType],
-    json_columns: tuple[str, ...] = (),
-    table: str = "rows",
-) -> pa.Table:
-    """Typed columns for `types` (RFC 3339 text read as timestamps), JSON text for the rest;
-    `json_columns` are serialised to JSON text too (the resource hints them as json).
+def to_table(rows: list[dict], kinds: Kinds, table: str = "rows") -> pa.Table:
+    """Typed columns for the declared `kinds` (sources/columns.py; RFC 3339 text read as
+    timestamps, `json` ones serialised to JSON text), text for the rest (the rule above).
     ColumnError (`<table>.<column>: cannot store <value>`) when a value does not fit its type."""
-    rows = [unknown_as_text(row, types.keys()) if any(k not in types for k in row) else row for row in rows]
-    names = list(types)
+    rows = [unknown_as_text(row, kinds.keys()) if any(k not in kinds for k in row) else row for row in rows]
+    names = list(kinds)
     for row in rows:
-        names.extend(k for k in row if k not in types and k not in names)
+        names.extend(k for k in row if k not in kinds and k not in names)
     columns = {}
     for name in names:
         values = [row.get(name) for row in rows]
-        dtype = types.get(name)
-        if name in json_columns:
+        kind = kinds.get(name, "text")  # unknown_as_text made an unknown property text already
+        dtype = arrow_type(kind)
+        if kind == "json":
             values = [None if v is None else to_text(v) for v in values]
-        elif dtype is None:  # unknown_as_text made it text already
-            dtype = pa.string()
         try:
             columns[name] = _column(values, dtype)
         except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:

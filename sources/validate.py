@@ -296,24 +296,6 @@ def require(vendor: str, shape: Shape, rows: list[Any], what: str) -> list[dict]
     return out
 
 
-def kinds_of(types: dict[str, Any]) -> dict[str, str]:
-    """Arrow column types -> validation kinds (`pa.int64()` -> "bigint", ...)."""
-    import pyarrow as pa
-
-    def kind(dtype: Any) -> str:
-        if pa.types.is_integer(dtype):
-            return "bigint"
-        if pa.types.is_floating(dtype):
-            return "double"
-        if pa.types.is_timestamp(dtype):
-            return "timestamp"
-        if pa.types.is_boolean(dtype):
-            return "bool"
-        return "text"
-
-    return {name: kind(dtype) for name, dtype in types.items()}
-
-
 def accept_one(vendor: str, shape: Shape, row: Any, **context: Any) -> dict | None:
     """`row` coerced, or None when it was set aside."""
     accepted = accept(vendor, shape, [row], **context)

@@ -16,6 +16,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
+from sources.columns import json_hints
 from sources.concurrency import map_completed
 from sources.http import NotFound
 from sources.toolkit import BATCH_ROWS, DICT_FORMAT, iso_ms
@@ -26,7 +27,7 @@ from .deletions import DELETED_COLUMNS, deletion_rows
 from .incremental import advance, mark_done, pending_runs, runs_needing_records, sync_digests, typed_sync
 from .listing import Listing, digest
 from .settings import SETTINGS, AiSquaredSettings
-from .tables import records_table, runs_table
+from .tables import RECORD_KINDS, records_table, runs_table
 
 log = logging.getLogger("syncscope.ai_squared")
 
@@ -123,7 +124,7 @@ def ai_squared(settings: AiSquaredSettings) -> Sequence[DltResource]:
         name="sync_records",
         primary_key=("sync_run_id", "id"),
         write_disposition="merge",
-        columns={"record": {"data_type": "json"}, "logs": {"data_type": "json"}},
+        columns=json_hints(RECORD_KINDS),
     )
     def sync_records(runs: pa.Table) -> Iterator[pa.Table]:
         state = dlt.current.resource_state()

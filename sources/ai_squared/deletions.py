@@ -14,14 +14,14 @@ from typing import Any
 
 from dlt.common.schema.typing import TTableSchemaColumns
 
+from sources.columns import hints
 from sources.toolkit import epoch_ms
 
-DELETED_COLUMNS: TTableSchemaColumns = {
-    "id": {"data_type": "bigint", "nullable": False},
-    "deleted_seen_at": {"data_type": "timestamp", "nullable": True},
-    # true on a row that takes a sync off the table (it is listed again); never stored as true
-    "listed_again": {"data_type": "bool", "nullable": True, "hard_delete": True},
-}
+DELETED_COLUMNS: TTableSchemaColumns = hints(
+    {"id": "bigint", "deleted_seen_at": "timestamp", "listed_again": "bool"}, not_null=("id",)
+)
+# true on a row that takes a sync off the table (it is listed again); never stored as true
+DELETED_COLUMNS["listed_again"]["hard_delete"] = True
 
 
 def deletion_rows(

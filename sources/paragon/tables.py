@@ -14,6 +14,7 @@ from typing import Any
 
 from dlt.common.schema.typing import TTableSchemaColumns
 
+from sources.columns import hints
 from sources.exact_json import SHADOWED, unknown_as_text
 from sources.toolkit import parse_timestamp, short_hash
 
@@ -22,11 +23,7 @@ from .poll import Observation
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _columns(types: dict[str, str], not_null: tuple[str, ...]) -> TTableSchemaColumns:
-    return {name: {"data_type": kind, "nullable": name not in not_null} for name, kind in types.items()}
-
-
-SNAPSHOT_COLUMNS = _columns(
+SNAPSHOT_COLUMNS: TTableSchemaColumns = hints(
     {
         "sync_id": "text",
         "first_seen_at": "timestamp",
@@ -43,7 +40,7 @@ SNAPSHOT_COLUMNS = _columns(
     },
     ("sync_id", "first_seen_at", "polled_at", "status"),
 )
-SYNC_COLUMNS = _columns(
+SYNC_COLUMNS: TTableSchemaColumns = hints(
     {
         "id": "text",
         "user_id": "text",

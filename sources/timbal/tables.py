@@ -23,11 +23,12 @@ from typing import Any
 import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 
-from sources.arrow import INT, TS, to_table
+from sources.arrow import to_table
+from sources.columns import hints
 from sources.exact_json import shadow, unknown_as_text
 from sources.toolkit import parse_timestamp
 from sources.toolkit import short_hash as digest  # 64 bits: collisions are no concern at this size
-from sources.validate import Shape, kinds_of
+from sources.validate import Shape
 
 CONFIG_FIELDS = (
     "id",
@@ -50,45 +51,42 @@ FRESHNESS_FIELDS = ("has_cursor", "last_run_at", "last_state", "last_success_at"
 UNHASHED_SNAPSHOT = ("sync_id", "polled_at", "seconds_since_success")
 SYNC_TIMESTAMPS = ("created_at", "updated_at", "last_run_at", "last_success_at")
 
-SYNC_COLUMNS: TTableSchemaColumns = {
-    "id": {"data_type": "text", "nullable": False},
-    "connector_id": {"data_type": "text"},
-    "name": {"data_type": "text"},
-    "source_kind": {"data_type": "text"},
-    "connection_ref": {"data_type": "text"},
-    "source_schema": {"data_type": "text"},
-    "source_table": {"data_type": "text"},
-    "cursor_column": {"data_type": "text"},
-    "kb_uid": {"data_type": "text"},
-    "dest_table": {"data_type": "text"},
-    "interval_secs": {"data_type": "bigint"},
-    "enabled": {"data_type": "bool"},
-    "created_at": {"data_type": "timestamp"},
-    "updated_at": {"data_type": "timestamp"},
-    "config_hash": {"data_type": "text", "nullable": False},
-}
-SNAPSHOT_COLUMNS: TTableSchemaColumns = {
-    "sync_id": {"data_type": "text", "nullable": False},
-    "polled_at": {"data_type": "timestamp", "nullable": False},
-    **{name: {"data_type": "bigint"} for name in STATS_FIELDS},
-    "has_cursor": {"data_type": "bool"},
-    "last_run_at": {"data_type": "timestamp"},
-    "last_state": {"data_type": "text"},
-    "last_success_at": {"data_type": "timestamp"},
-    "seconds_since_success": {"data_type": "bigint"},
-}
+SYNC_COLUMNS: TTableSchemaColumns = hints(
+    {
+        **{name: "text" for name in CONFIG_FIELDS},
+        "interval_secs": "bigint",
+        "enabled": "bool",
+        "created_at": "timestamp",
+        "updated_at": "timestamp",
+        "config_hash": "text",
+    },
+    not_null=("id", "config_hash"),
+)
+SNAPSHOT_COLUMNS: TTableSchemaColumns = hints(
+    {
+        "sync_id": "text",
+        "polled_at": "timestamp",
+        **{name: "bigint" for name in STATS_FIELDS},
+        "has_cursor": "bool",
+        "last_run_at": "timestamp",
+        "last_state": "text",
+        "last_success_at": "timestamp",
+        "seconds_since_success": "bigint",
+    },
+    not_null=("sync_id", "polled_at"),
+)
 SNAPSHOT_KNOWN = frozenset(SNAPSHOT_COLUMNS)
-RUN_TYPES: dict[str, pa.DataType] = {
-    "job_id": pa.string(),
-    "sync_id": pa.string(),
-    "state": pa.string(),
-    "created_at": TS,
-    "started_at": TS,
-    "finished_at": TS,
-    "duration_ms": INT,
-    "rows_emitted": INT,
-    "rows_per_sec": pa.float64(),
-    "message": pa.string(),
+RUN_KINDS: dict[str, str] = {
+    "job_id": "text",
+    "sync_id": "text",
+    "state": "text",
+    "created_at": "timestamp",
+    "started_at": "timestamp",
+    "finished_at": "timestamp",
+    "duration_ms": "bigint",
+    "rows_emitted": "bigint",
+    "rows_per_sec": "double",
+    "message": "text",
 }
 
 
@@ -130,7 +128,7 @@ def run_row(run: dict, sync_id: str) -> dict[str, Any]:
 
 
 def runs_table(runs: list[dict]) -> pa.Table:
-    return to_table(runs, RUN_TYPES, table="sync_runs")
+    return to_table(runs, RUN_KINDS, table="sync_runs")
 
 
 VIEW_SHAPE = Shape(
@@ -151,7 +149,7 @@ STATS_SHAPE = Shape("sync_snapshots", {name: "bigint" for name in STATS_FIELDS})
 # `sync_id` is the source's own (run_row): a run property of that name is the vendor's, kept aside.
 RUN_SHAPE = Shape(
     "sync_runs",
-    {k: v for k, v in kinds_of(RUN_TYPES).items() if k != "sync_id"},
+    {k: v for k, v in RUN_KINDS.items() if k != "sync_id"},
     required=("job_id",),
     keys=("job_id",),
 )
