@@ -68,7 +68,7 @@ def latency(settings: Settings) -> Case:
 
 def memory(settings: Settings) -> tuple[Case, Path]:
     """Case 4b: the product's loads at each volume; returns the last biggest-volume warehouse."""
-    worlds = settings.memory
+    worlds = settings.replay_memory
     by_world: list[list[Run]] = []
     for w, world in enumerate(worlds):
         runs: list[Run] = []
@@ -108,3 +108,11 @@ def memory(settings: Settings) -> tuple[Case, Path]:
     case.data = {"growth": growth, "peak_small_mb": peaks[0], "peak_big_mb": peaks[-1]}
     last = settings.workdir / f"replay-memory{len(worlds) - 1}-{settings.repeat - 1}.duckdb"
     return case, last
+
+
+def warehouse(settings: Settings) -> Path:
+    """A warehouse for cases 5, 6 and 8: one full load of `settings.warehouse` (unmeasured)."""
+    db = settings.workdir / "warehouse.duckdb"
+    with ReplayProcess(settings.warehouse, settings.workdir, _by_crawl(settings)) as replay:
+        _load(replay, "syncscope", db, SYNCSCOPE_ENV)
+    return db

@@ -38,7 +38,7 @@ from pipelines.models import build
 
 # Round 1 (against the sandbox): throughput (cases 1 and 3), latency (2), memory (4). Round 2 (the
 # replay server; the default): replay (1b), replay_latency (2b), noop (3b), replay_memory (4b), then
-# models (5 and 6) and delivery (8) on 4b's warehouse, and alert (7) on marts of its own.
+# models (5 and 6) and delivery (8) on a 1 M-run warehouse, and alert (7) on marts of its own.
 CASES = ("throughput", "latency", "memory", "models", "replay", "noop", "replay_latency", "replay_memory")
 CASES += ("alert", "delivery")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -46,7 +46,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 def run_cases(settings: Settings, log: bool = True) -> list[Case]:
     """The selected cases in order. Models and delivery need a loaded 1,000-sync warehouse: case 4's
-    when memory runs, else case 4b's (so they imply replay_memory)."""
+    when memory runs, else one load of `settings.warehouse` from the replay server."""
     say = print if log else (lambda *_: None)
     cases: list[Case] = []
     selected = set(settings.cases)
@@ -73,14 +73,17 @@ def run_cases(settings: Settings, log: bool = True) -> list[Case]:
     if "alert" in selected:
         say("case 7: syncscope alert on 1,000 syncs ...", flush=True)
         cases.append(alert_case.case(settings.repeat, settings.workdir, settings.alert_fleet))
-    if "replay_memory" in selected or ({"models", "delivery"} & selected and warehouse is None):
+    if "replay_memory" in selected:
         say("case 4b: memory on the replay server ...", flush=True)
-        case, warehouse = cases_replay_scale.memory(settings)
-        cases.append(case)
+        cases.append(cases_replay_scale.memory(settings)[0])
+    world = settings.memory[-1]
+    if {"models", "delivery"} & selected and warehouse is None:
+        say(f"loading a warehouse of {settings.warehouse.describe()} from the replay server ...", flush=True)
+        warehouse, world = cases_replay_scale.warehouse(settings), settings.warehouse
     if "models" in selected:
         assert warehouse is not None
         say("case 5: models ...", flush=True)
-        cases.append(cases_scale.models(settings, warehouse))
+        cases.append(cases_scale.models(settings, warehouse, world))
         say("case 6: sync_anomalies build cost ...", flush=True)
         cases.append(anomaly_build.case(settings.repeat, warehouse))
     if "delivery" in selected:
