@@ -27,10 +27,11 @@ def toy(tmp_path: Path) -> Settings:
     return Settings.toy(tmp_path)
 
 
-def _well_formed(case: Case) -> None:
+def _well_formed(case: Case, signed: bool = False) -> None:
+    """`signed`: a figure may be negative (peak RSS can shrink between two toy volumes)."""
     assert case.rows and all(len(row) == len(case.headers) for row in case.rows)
     assert case.targets, "every case reports at least one target"
-    assert all(t.figure >= 0 for t in case.targets)
+    assert signed or all(t.figure >= 0 for t in case.targets)
     assert "## " in case.markdown()
 
 
@@ -135,7 +136,7 @@ def test_latency_on_the_replay_at_toy_size(toy: Settings) -> None:
 def test_memory_models_and_delivery_on_the_replay_at_toy_size(toy: Settings) -> None:
     """Case 4b loads exactly the sandbox's rows; cases 5, 6 and 8 run on its last warehouse."""
     memory, warehouse = cases_replay_scale.memory(toy)
-    _well_formed(memory)
+    _well_formed(memory, signed=True)
     for world, row in zip(toy.replay_memory, memory.rows, strict=True):
         with cases_load.SandboxProcess(world, toy.workdir) as box:
             truth = box.counts()
@@ -150,7 +151,10 @@ def test_memory_models_and_delivery_on_the_replay_at_toy_size(toy: Settings) -> 
     _well_formed(delivered)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         marts = [
-            r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'")
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
         ]
         rows = sum(con.execute(f"select count(*) from marts.{m}").fetchone()[0] for m in marts)
     assert delivered.data["rows"] == rows, "the delivery and the COPY ceiling carry every mart row"
