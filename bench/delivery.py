@@ -7,9 +7,9 @@ repetition delivers into a fresh database of a throwaway PostgreSQL server (test
 pg_server.py: the Debian `postgresql` package's binaries) with an empty local record, so the
 first delivery sends everything; then a second delivery with nothing changed. The ceiling exports
 the same marts to Parquet with DuckDB and loads them with PostgreSQL's `COPY` (Parquet -> CSV
-with pyarrow in memory, then `COPY ... FROM STDIN`: PostgreSQL reads no Parquet itself) into
-tables of the same types. The section is written between markers at the end of RESULTS.md, in
-the part `python -m bench` keeps.
+written by DuckDB, then `COPY ... FROM STDIN`: PostgreSQL reads no Parquet itself) into
+tables of the same types. Also case 8 of `python -m bench` (`case`). By hand, the section is
+written between markers at the end of RESULTS.md, in the part `python -m bench` keeps.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def section(db: Path, figures: dict[str, list[float]], argv: list[str]) -> str:
             "|---|---|---|",
             f"| first delivery (everything), wall time | {med['deliver_s']:.2f} s | {span('deliver_s')} |",
             f"| its rate | {rows / med['deliver_s']:,.0f} rows/s |  |",
-            f"| ceiling: `COPY` of the same Parquet files (as CSV in memory) | {med['copy_total_s']:.2f} s "
+            f"| ceiling: the same Parquet files -> CSV (DuckDB) -> `COPY` | {med['copy_total_s']:.2f} s "
             f"| {span('copy_total_s')} |",
             f"| its rate | {rows / med['copy_total_s']:,.0f} rows/s |  |",
             f"| of which `COPY` alone | {med['copy_s']:.2f} s | {span('copy_s')} |",
