@@ -102,6 +102,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per case (medians reported)")
     parser.add_argument("--only", action="append", choices=CASES, help="run only this case (repeatable)")
     parser.add_argument("--records", type=int, help="case 1/3 world's --records (default 1,100,000)")
+    parser.add_argument(
+        "--memory-records",
+        help="case 4b's two volumes, e.g. 1000000,5000000 (default 200000,1000000; same syncs and days)",
+    )
     parser.add_argument("--no-levers", action="store_true", help="case 4: skip the DuckDB/dlt lever loads")
     parser.add_argument("--toy", action="store_true", help="toy sizes: seconds, for smoke tests")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results")
@@ -119,6 +123,10 @@ def main(argv: list[str] | None = None) -> list[Case]:
         changes["cases"] = tuple(args.only)
     if args.no_levers:
         changes["levers"] = False
+    if args.memory_records:
+        shape = settings.replay_memory[0]
+        volumes = [int(n) for n in args.memory_records.split(",")]
+        changes["replay_memory"] = tuple(dataclasses.replace(shape, records=n) for n in volumes)
     if args.records:
         changes["throughput"] = dataclasses.replace(settings.throughput, records=args.records)
     settings = dataclasses.replace(settings, **changes)
