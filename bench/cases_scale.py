@@ -117,16 +117,23 @@ def memory(settings: Settings) -> tuple[Case, Path]:
 def _sizes(db: Path) -> dict[str, int]:
     with duckdb.connect(str(db), read_only=True) as con:
         tables = ("syncs", "sync_runs", "sync_records")
-        return {t: con.execute(f"select count(*) from raw_ai_squared.{t}").fetchone()[0] for t in tables}
+        present = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'raw_ai_squared'"
+            ).fetchall()
+        }
+        count = "select count(*) from raw_ai_squared.{}"
+        return {t: con.execute(count.format(t)).fetchone()[0] if t in present else 0 for t in tables}
 
 
-def models(settings: Settings, db: Path) -> Case:
-    """Case 5: `syncscope models` on the warehouse case 4 loaded last (every record kept)."""
+def models(settings: Settings, db: Path, world: World | None = None) -> Case:
+    """Case 5: `syncscope models` on a loaded warehouse (case 4's last, or `world`'s)."""
     sizes = _sizes(db)
     command = [sys.executable, "-m", "pipelines.cli", "models", "--db", str(db)]
     runs = [run_command("models", command, {}) for _ in range(settings.repeat)]
     built = runs[-1].output.strip().splitlines()[0] if runs[-1].output.strip() else ""
-    world = settings.memory[-1]
+    world = world or settings.memory[-1]
     case = Case(
         "models",
         f"5. `syncscope models` on a warehouse of {world.describe()}",
@@ -139,8 +146,11 @@ def models(settings: Settings, db: Path) -> Case:
         ["the command said", built, ""],
     ]
     case.notes = [
-        "Loaded with records_mode all: every record is in the warehouse, the heaviest case for the "
-        "models (the default, failed, keeps ~6% of them: the failed ones, all marts.record_errors reads).",
+        "Loaded with records_mode all: every record the world has is in the warehouse, the heaviest case "
+        "for the models (the default, failed, keeps ~6% of them: the failed ones, all marts.record_errors "
+        "reads)."
+        if sizes["sync_records"]
+        else "A world without records: the runs are what the marts read.",
     ]
     case.commands = [f"syncscope models --db {db.name}"]
     case.data = {"seconds": median([r.seconds for r in runs]), "records": sizes["sync_records"]}

@@ -12,7 +12,9 @@ Auth and Workspace-Id are not checked: the recorded answers were the sandbox's, 
     python -m bench.replay --upstream-env sandbox.env --env-file replay.env
 
 Admin (never counted as requests): GET/DELETE /_replay/requests, POST /_replay/freeze,
-POST /_replay/tag/<name> (pages recorded from then on carry that tag), GET /_replay/pages.
+POST /_replay/tag/<name> (pages recorded from then on carry that tag), GET /_replay/pages,
+POST /_replay/latency/<ms> (every recorded answer waits that long first, as the sandbox's
+--latency-ms does; 0 turns it off).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class Replay:
         self.requests = 0
         self.misses = 0
         self.tag = ""
+        self.latency_s = 0.0  # a wait before every recorded answer (case 2b: latency hiding)
         self.upstream = httpx.AsyncClient(base_url=upstream, timeout=300) if upstream else None
 
     async def record(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
@@ -95,6 +98,9 @@ class Replay:
         if path == "freeze" and method == b"POST":
             self.upstream = None
             return _json(200, {"pages": len(self.pages)})
+        if path.startswith("latency/") and method == b"POST":
+            self.latency_s = float(path[len("latency/") :]) / 1000
+            return _json(200, {"latency_ms": self.latency_s * 1000})
         if path.startswith("tag/") and method == b"POST":
             self.tag = path[4:]
             return _json(200, {"tag": self.tag})
@@ -129,12 +135,21 @@ class _Connection(asyncio.Protocol):
                 continue
             self.replay.requests += 1
             page = self.replay.pages.get(method + b" " + target)
+            if page is not None and self.replay.latency_s:
+                # The answer leaves after the wait; the next request on this connection cannot
+                # come before it (clients do not pipeline), so answers stay in order.
+                asyncio.get_running_loop().call_later(self.replay.latency_s, self._write, page)
+                continue
             if page is not None:
                 self.transport.write(page)
                 continue
             headers = [tuple(h.split(b": ", 1)) for h in rest.split(b"\r\n") if b": " in h]
             self.busy = True
             self.task = asyncio.ensure_future(self._forward(method, target, headers))  # type: ignore[arg-type]
+
+    def _write(self, page: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(page)
 
     async def _forward(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> None:
         assert self.transport is not None

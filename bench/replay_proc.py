@@ -78,6 +78,10 @@ class ReplayProcess:
             raise RuntimeError(f"{counts['misses']} requests were not recorded: the load was not a replay")
         return int(counts["requests"])
 
+    def set_latency(self, ms: float) -> None:
+        """Every recorded answer waits `ms` before it leaves (0: none)."""
+        self._call("POST", f"/_replay/latency/{ms:g}")
+
     def pages(self, tag: str) -> list[dict[str, Any]]:
         """The pages recorded under `tag`, in the order they were first asked for."""
         return [p for p in self._call("GET", "/_replay/pages")["pages"] if p["tag"] == tag]

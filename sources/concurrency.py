@@ -3,12 +3,17 @@
 Submitting every job at once lets finished results pile up while dlt is still writing earlier
 ones, so memory grows with the workspace; keeping at most `window` jobs outstanding (and
 dropping each result once handed over) keeps memory flat whatever the volume.
+
+Completions arrive through a queue fed by each future's done-callback, so handing over one
+result costs the same whatever the window: `concurrent.futures.wait` builds a waiter and locks
+every pending future on each call, which showed in profiles of full loads (bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -21,6 +26,7 @@ def map_completed(
     """(item, finished future) pairs as they complete; call `.result()` to get or raise."""
     window = window or 2 * workers
     pending: dict[Future[R], T] = {}
+    finished: queue.SimpleQueue[Future[R]] = queue.SimpleQueue()
     source = iter(items)
     with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
         try:
@@ -29,12 +35,13 @@ def map_completed(
                     item = next(source, _DONE)
                     if item is _DONE:
                         break
-                    pending[pool.submit(fn, item)] = item
+                    future = pool.submit(fn, item)
+                    pending[future] = item
+                    future.add_done_callback(finished.put)
                 if not pending:
                     return
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield pending.pop(future), future
+                future = finished.get()
+                yield pending.pop(future), future
         finally:
             for future in pending:
                 future.cancel()

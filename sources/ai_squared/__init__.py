@@ -138,22 +138,25 @@ def ai_squared(settings: AiSquaredSettings) -> Sequence[DltResource]:
             return [records_table(page) for page in api.record_pages(job[0], job[1], status) if page]
 
         batch: list[pa.Table] = []
+        batched = 0  # rows in `batch`, kept as it grows (summing it per run was quadratic)
         finished: list[tuple[int, int, int]] = []
         for job, future in map_completed(fetch, wanted, settings.http_concurrency, name="ai_sq_records"):
             try:
                 with where(sync=job[0], run=job[1]):
-                    batch.extend(future.result())
+                    tables = future.result()
             except NotFound:
                 # Marked done only when fetched: a transient 404 must not lose them for good.
                 log.warning("ai_squared: run %s of sync %s: records 404; asked next load", *job[1::-1])
                 pending.setdefault(str(job[0]), {})[str(job[1])] = job[2]
                 continue
+            batch.extend(tables)
+            batched += sum(t.num_rows for t in tables)
             pending.get(str(job[0]), {}).pop(str(job[1]), None)
             finished.append(job)
-            if sum(t.num_rows for t in batch) >= BATCH_ROWS:
+            if batched >= BATCH_ROWS:
                 yield pa.concat_tables(batch, promote_options="permissive")
                 mark_done(done, finished, lookback_ms)
-                batch, finished = [], []
+                batch, batched, finished = [], 0, []
         if batch:
             yield pa.concat_tables(batch, promote_options="permissive")
         mark_done(done, finished, lookback_ms)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 
-from bench import cases_load, cases_replay, cases_scale
+from bench import alert_case, cases_load, cases_replay, cases_replay_scale, cases_scale, delivery
 from bench.replay_proc import ReplayProcess
 from bench.results import ANALYSIS, Case
 from bench.run import main
 from bench.settings import Settings
+from tests.deliver.pg_server import pg_bindir
 
 
 @pytest.fixture
@@ -25,10 +27,11 @@ def toy(tmp_path: Path) -> Settings:
     return Settings.toy(tmp_path)
 
 
-def _well_formed(case: Case) -> None:
+def _well_formed(case: Case, signed: bool = False) -> None:
+    """`signed`: a figure may be negative (peak RSS can shrink between two toy volumes)."""
     assert case.rows and all(len(row) == len(case.headers) for row in case.rows)
     assert case.targets, "every case reports at least one target"
-    assert all(t.figure >= 0 for t in case.targets)
+    assert signed or all(t.figure >= 0 for t in case.targets)
     assert "## " in case.markdown()
 
 
@@ -117,3 +120,63 @@ def test_noop_on_many_syncs_on_the_replay_at_toy_size(toy: Settings) -> None:
     assert case.data["floor"] == 1 + 12, "one page of the sync list, then page 1 of each of the 12 syncs"
     assert int(noop[1]) == case.data["noop_requests"] == case.data["floor"]
     assert noop[2] == "0" and int(full[2].replace(",", "")) > 0
+
+
+def test_latency_on_the_replay_at_toy_size(toy: Settings) -> None:
+    """Case 2b: the world recorded without latency, replayed with the wait before every answer."""
+    case = cases_replay_scale.latency(toy)
+    _well_formed(case)
+    assert case.key == "replay_latency" and case.data["requests"] > 0
+    requests = case.rows[0][1].split(" / ")
+    assert requests[0] == requests[1], "syncscope and the ceiling make the same recorded requests"
+    # The replay waits before every answer: nothing can beat the concurrency bound.
+    assert case.data["extract_vs_bound"] >= 1 and case.data["ceiling_vs_bound"] >= 1
+
+
+def test_memory_models_and_delivery_on_the_replay_at_toy_size(toy: Settings) -> None:
+    """Case 4b loads exactly the sandbox's rows; cases 5, 6 and 8 run on its last warehouse."""
+    memory, warehouse = cases_replay_scale.memory(toy)
+    _well_formed(memory, signed=True)
+    for world, row in zip(toy.replay_memory, memory.rows, strict=True):
+        with cases_load.SandboxProcess(world, toy.workdir) as box:
+            truth = box.counts()
+        assert int(row[2].replace(",", "")) == truth["syncs"] + truth["runs"] + truth["records"]
+    assert 50 < memory.data["peak_small_mb"] < 4000 and 50 < memory.data["peak_big_mb"] < 4000
+    assert warehouse.exists()
+    models = cases_scale.models(toy, warehouse)
+    assert models.data["records"] > 0 and "built" in models.rows[-1][1]
+    if pg_bindir() is None:
+        pytest.skip("PostgreSQL's server binaries are not installed (Debian package postgresql)")
+    delivered = delivery.case(1, warehouse)
+    _well_formed(delivered)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        marts = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        ]
+        rows = sum(con.execute(f"select count(*) from marts.{m}").fetchone()[0] for m in marts)
+    assert delivered.data["rows"] == rows, "the delivery and the COPY ceiling carry every mart row"
+    assert delivered.data["noop_sent_runs"] == 0, "a delivery with nothing changed sends no sync_runs row"
+    assert [t.name for t in delivered.targets] == [
+        "delivery to PostgreSQL vs the COPY ceiling (rows/s)",
+        "no-op delivery time vs a full one",
+    ]
+
+
+def test_alert_on_a_fleet_with_5_percent_in_breach_at_toy_size(toy: Settings) -> None:
+    """Case 7: one message per destination (PagerDuty one per transition), nothing on a re-run."""
+    fleet = alert_case.Fleet(syncs=40, runs_per_sync=5)
+    case = alert_case.case(1, toy.workdir, fleet)
+    _well_formed(case)
+    assert fleet.breaching == 2
+    assert case.data["messages"] == case.data["expected"] == 1 + 2 + 1
+    assert case.data["resent"] == 0 and case.data["webhook_listed"] == 2
+    sent = {row[0]: (row[1], row[2]) for row in case.rows if row[0].startswith("messages to")}
+    assert sent == {
+        "messages to slack (expected 1)": ("1", "0"),
+        "messages to pagerduty (expected 2)": ("2", "0"),
+        "messages to webhook (expected 1)": ("1", "0"),
+    }
+    assert [t.met for t in case.targets[:2]] == [True, True]
