@@ -34,21 +34,23 @@ def vendor_env(vendor: str, values: dict[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def load_world(vendor: str, world: World, folder: Path | None = None) -> list[str]:
-    """Serve `world`, load `vendor` from it into a fresh warehouse, and list every problem: an
-    answer that breaks the excerpt, a failed load, a served value not stored exactly."""
+def load_world(vendor: str, world: World, db: Path | None = None) -> list[str]:
+    """Serve `world`, load `vendor` from it into a fresh warehouse (`db`, or a temporary one),
+    and list every problem: an answer that breaks the excerpt, a failed load, a served value
+    not stored exactly."""
+    if db is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            return load_world(vendor, world, Path(tmp) / "warehouse.duckdb")
     from pipelines.runner import run_vendor
 
-    with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        db = Path(tmp) / "warehouse.duckdb"
-        with SpecServer(vendor, world) as server, vendor_env(vendor, server.env()):
-            result = run_vendor(vendor, db)
-        if server.invalid:
-            return [f"not spec-valid (a harness bug): {m}" for m in server.invalid]
-        if result.status != "loaded":
-            return [f"load {result.status}: {result.message}"]
-        problems = [f"warning: {w}" for w in result.warnings]
-        return problems + PROBLEMS[vendor](db, server.served, world)
+    with SpecServer(vendor, world) as server, vendor_env(vendor, server.env()):
+        result = run_vendor(vendor, db)
+    if server.invalid:
+        return [f"not spec-valid (a harness bug): {m}" for m in server.invalid]
+    if result.status != "loaded":
+        return [f"load {result.status}: {result.message}"]
+    problems = [f"warning: {w}" for w in result.warnings]
+    return problems + PROBLEMS[vendor](db, server.served, world)
 
 
 def assert_faithful(vendor: str, world: World) -> None:
