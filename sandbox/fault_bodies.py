@@ -8,15 +8,19 @@
   10 MB string (`missing:`, `wrong_type:`, `huge:` followed by the key).
 * `empty_listing_once`: the next sync list answers 200 with no syncs (and no next page), once.
 * `records_404_once`: the next AI Squared sync_records request answers 404, once.
+* `spec_room`: spec-valid room the bodies never take (nanosecond times, unknown properties, huge
+  numbers, NUL characters, an empty job id), see spec_room.py.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
 import orjson
 
+from sandbox import spec_room
 from sandbox.faults import MALFORMED, FaultInjector
 from sandbox.http_types import Request, Response, json_response
 
@@ -43,12 +47,18 @@ def rewrite(vendor: str, faults: FaultInjector, request: Request, response: Resp
     """The answer with the body knobs applied (only 200 JSON answers are touched)."""
     f = faults.faults
     listing = LISTINGS[vendor].match(request.path) is not None
-    wanted = f.foreign_next or f.loop_next or f.malformed_field or (listing and f.empty_listing_once)
+    wanted = (
+        f.foreign_next
+        or f.loop_next
+        or f.malformed_field
+        or f.spec_room
+        or (listing and f.empty_listing_once)
+    )
     if response.status != 200 or not wanted:
         return response
-    try:
-        body = orjson.loads(response.body)
-    except orjson.JSONDecodeError:
+    try:  # the standard library keeps integers beyond 64 bits (AI Squared records hold them)
+        body = json.loads(response.body) if f.spec_room else orjson.loads(response.body)
+    except ValueError:
         return response
     if listing and f.empty_listing_once and faults.take_once("empty_listing_once"):
         _empty(body)
@@ -59,6 +69,9 @@ def rewrite(vendor: str, faults: FaultInjector, request: Request, response: Resp
     if f.malformed_field:
         kind, key = MALFORMED.match(f.malformed_field).groups()  # type: ignore[union-attr]
         _malform(body, kind, key)
+    if f.spec_room:
+        spec_room.apply(vendor, f.spec_room, request.path, body)
+        return Response(response.status, spec_room.dumps(body), response.headers)
     return Response(response.status, orjson.dumps(body), response.headers)
 
 

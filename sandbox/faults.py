@@ -17,6 +17,8 @@ import time
 from dataclasses import asdict, dataclass, fields
 from enum import Enum
 
+from sandbox import spec_room
+
 
 @dataclass(frozen=True)
 class Faults:
@@ -34,6 +36,7 @@ class Faults:
     malformed_field: str = ""  # "missing:<key>", "wrong_type:<key>" or "huge:<key>" (a 10 MB string)
     empty_listing_once: bool = False  # the next sync list answers 200 with no syncs, once
     records_404_once: bool = False  # the next AI Squared sync_records request answers 404, once
+    spec_room: str = ""  # spec-valid room the bodies never take (sandbox/spec_room.py): "nanos", ...
 
     def __post_init__(self) -> None:
         if self.gzip_bomb is True:
@@ -57,6 +60,12 @@ class Faults:
                 f"got {self.malformed_field!r}"
             )
 
+        if self.spec_room and not SPEC_ROOM.match(self.spec_room):
+            raise ValueError(
+                f"spec_room must be one of {', '.join(spec_room.KINDS)} or "
+                f"{', '.join(k + ':<key>' for k in spec_room.KEYED)}, got {self.spec_room!r}"
+            )
+
     @classmethod
     def from_dict(cls, data: dict) -> Faults:
         known = {f.name for f in fields(cls)}
@@ -70,6 +79,7 @@ class Faults:
 
 
 MALFORMED = re.compile(r"^(missing|wrong_type|huge):(.+)$")
+SPEC_ROOM = spec_room.PATTERN
 ONCE = ("empty_listing_once", "records_404_once")
 _TYPES = {bool: (bool,), str: (str,), float: (int, float), int: (int,)}
 

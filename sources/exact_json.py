@@ -44,3 +44,25 @@ def dumps(value: Any) -> str:
 def to_text(value: Any) -> str:
     """The JSON text of a value for a JSON column (as it is when already JsonText)."""
     return value if isinstance(value, JsonText) else dumps(value)
+
+
+INT64 = 2**63
+
+
+def unknown_as_text(row: dict, known: frozenset[str] | set[str]) -> dict:
+    """A dict row (loaded by dlt's own normaliser) under the rule sources/arrow.py applies to
+    Arrow tables: a property outside `known` becomes its exact JSON text (null stays null), so
+    `{}`, changing JSON types and integers beyond 64 bits neither fail nor vanish. Integers
+    beyond 64 bits inside known nested objects become their decimal text (dlt writes no wider)."""
+    return {k: fit_64(v) if k in known else (None if v is None else dumps(v)) for k, v in row.items()}
+
+
+def fit_64(value: Any) -> Any:
+    """`value` with every integer outside int64 as its decimal text (exact), nested ones too."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: fit_64(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fit_64(v) for v in value]
+    return value

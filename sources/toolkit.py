@@ -18,9 +18,14 @@ from typing import Any, Generic, TypeVar
 import httpx
 import orjson
 
+from sources import timestamps
+
 T = TypeVar("T")
 
 BATCH_ROWS = 20_000  # rows per yielded Arrow table: big enough for Arrow, small enough for memory
+# The loader file of the tables still yielded as dict rows: dlt's default (insert_values) strips
+# NUL characters from text, parquet keeps every character (and loads faster).
+DICT_FORMAT = "parquet"
 
 
 def poll_time(response: httpx.Response) -> datetime:
@@ -42,15 +47,15 @@ def from_epoch_ms(value: int) -> datetime:
 
 
 def iso_ms(value: str) -> int:
-    """Epoch ms of an ISO 8601 timestamp as a vendor writes it."""
-    return epoch_ms(datetime.fromisoformat(value))
+    """Epoch ms of an RFC 3339 timestamp as a vendor writes it (any fraction digits, `t`/`z`)."""
+    return timestamps.epoch_us(value) // 1000
 
 
 def parse_timestamp(value: Any) -> Any:
-    """A vendor's ISO 8601 text (checked by sources/validate.py) as a datetime; empty text is None,
-    anything else (None, a datetime already) is kept as it is."""
+    """A vendor's RFC 3339 text (checked by sources/validate.py) as a datetime, cut to microseconds
+    (sources/timestamps.py); empty text is None, anything else (None, a datetime) is kept as is."""
     if isinstance(value, str):
-        return datetime.fromisoformat(value) if value else None
+        return timestamps.parse(value) if value else None
     return value
 
 
@@ -58,7 +63,11 @@ def short_hash(value: Any, size: int = 8, sort_keys: bool = True) -> str:
     """A stable hex digest of JSON-able data, `size` bytes (kept in dlt state, so never change how
     a given vendor calls it: a new hash would count every row as changed once)."""
     option = orjson.OPT_SORT_KEYS if sort_keys else None
-    return blake2b(orjson.dumps(value, option=option), digest_size=size).hexdigest()
+    try:
+        data = orjson.dumps(value, option=option)
+    except TypeError:  # an integer beyond 64 bits (exact_json keeps them): no earlier hash to match
+        data = json.dumps(value, sort_keys=sort_keys, ensure_ascii=False, separators=(",", ":")).encode()
+    return blake2b(data, digest_size=size).hexdigest()
 
 
 def json_list(text: str) -> list | None:

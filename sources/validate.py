@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from sources import exact_json
+from sources import exact_json, timestamps
 
 MAX_TEXT = 65_536  # characters of any one text value
 MAX_JSON = 1_048_576  # characters of one JSON value, serialised
@@ -80,29 +80,32 @@ def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise RowError(name, f"expected a number, got {_shown(value)}")
     try:
-        number = float(value)
+        number = float(value)  # a whole number of any size is a JSON number: kept as its double
     except ValueError:
         raise RowError(name, f"expected a number, got {_shown(value)}") from None
+    except OverflowError:  # beyond the largest double (~1.8e308): no double holds it
+        raise RowError(name, f"{_shown(value)} does not fit a double") from None
     if not math.isfinite(number):
         raise RowError(name, f"expected a finite number, got {_shown(value)}")
     return number
 
 
 def _timestamp(name: str, value: Any) -> str:
-    """An ISO-8601 time as text (the sources parse it): the vendor's own text when it is in the
+    """An RFC 3339 time as text (the sources parse it): the vendor's own text when it is in the
     usual extended form (so hashes and state kept from earlier loads still match), else the
-    same instant rewritten in that form (Arrow and dlt read no other), UTC when no zone is given."""
+    same instant rewritten in that form (Arrow and dlt read no other), UTC when no zone is given.
+
+    Rewriting cuts fraction digits past the sixth (never rounds) and reads `t`, `z`, `-00:00`
+    and a leap second as sources/timestamps.py says."""
     if not isinstance(value, str):
         raise RowError(name, f"expected an ISO-8601 time, got {_shown(value)}")
     text = value.strip()
     if _EXTENDED.fullmatch(text):
         return text
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        moment = timestamps.parse(text)
+    except (ValueError, OverflowError):
         raise RowError(name, f"expected an ISO-8601 time, got {_shown(value)}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.isoformat()
 
 

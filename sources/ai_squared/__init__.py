@@ -19,7 +19,7 @@ from dlt.sources import DltResource
 
 from sources.concurrency import map_completed
 from sources.http import ConfigError, NotFound, RetryPolicy, VendorClient
-from sources.toolkit import BATCH_ROWS, iso_ms
+from sources.toolkit import BATCH_ROWS, DICT_FORMAT, iso_ms
 
 from .api import AiSquaredApi
 from .auth import VENDOR, AiSquaredAuth
@@ -82,7 +82,7 @@ def ai_squared(
 
     listing = Listing(api, sync_ids, known)
 
-    @dlt.resource(name="syncs", primary_key="id", write_disposition="merge")
+    @dlt.resource(name="syncs", primary_key="id", write_disposition="merge", file_format=DICT_FORMAT)
     def syncs() -> Iterator[list[dict]]:
         seen = sync_digests(dlt.current.resource_state())
         changed = []
@@ -94,7 +94,13 @@ def ai_squared(
         if changed:
             yield changed
 
-    @dlt.resource(name="deleted_syncs", primary_key="id", write_disposition="merge", columns=DELETED_COLUMNS)
+    @dlt.resource(
+        name="deleted_syncs",
+        primary_key="id",
+        write_disposition="merge",
+        columns=DELETED_COLUMNS,
+        file_format=DICT_FORMAT,
+    )
     def deleted_syncs() -> Iterator[list[dict]]:
         """Syncs the server answers 404 for, from the load that first met the 404."""
         if sync_ids is not None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import orjson
-
 from sources import exact_json
 from sources.http import JSONAPI, BadRequest, ConfigError, NotFound, VendorClient, VendorError, paginate
 from sources.toolkit import iso_ms
@@ -56,12 +54,12 @@ class AiSquaredApi:
     def get(self, url: str) -> Any:
         """One GET (a single sync or run)."""
         try:
-            return self.client.get_json(url)[0]
+            return self.client.get_json(url, loads=exact_json.loads)[0]
         except BadRequest as exc:
             raise _setting_error(exc) from None
 
     def pages(
-        self, path: str, params: dict[str, Any], loads: Callable[[bytes], Any] = orjson.loads
+        self, path: str, params: dict[str, Any], loads: Callable[[bytes], Any] = exact_json.loads
     ) -> Iterator[list[dict]]:
         """Each page's `data`, through the shared pager (sources/http/pager.py): `links.next` on
         the configured origin only, stopping on an empty page, the `last` page, a repeated URL or
@@ -136,7 +134,7 @@ class AiSquaredApi:
         if status:
             params["status"] = status
         path = f"{API}/syncs/{sync_id}/sync_runs/{run_id}/sync_records"
-        for page in self.pages(path, params, exact_json.loads):
+        for page in self.pages(path, params):
             yield rows(RECORD_SHAPE, page, sync_id=sync_id, sync_run_id=run_id)
 
 

@@ -12,11 +12,11 @@ State per resource (dlt resource state, kept in the warehouse too):
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 import pyarrow as pa
 
-from sources.toolkit import epoch_ms
+from sources.exact_json import unknown_as_text
+from sources.toolkit import epoch_ms, parse_timestamp
 
 from .api import AiSquaredApi
 
@@ -39,12 +39,23 @@ def sync_digests(syncs_state: dict) -> dict[str, str]:
     return digests
 
 
+# The sync attributes of Multiwoven's serializer (VENDORS.md); others follow the unknown-property
+# rule (README): their exact JSON text.
+SYNC_ATTRIBUTES = frozenset(
+    {
+        "id", "source_id", "destination_id", "model_id", "schedule_type", "sync_mode", "sync_interval",
+        "sync_interval_unit", "cron_expression", "stream_name", "status", "created_at", "updated_at",
+        "source", "destination", "name",
+    }
+)  # fmt: skip
+
+
 def typed_sync(sync: dict) -> dict:
     """A copy with its own timestamps as datetimes (nested connectors keep their text)."""
-    row = dict(sync)
+    row = unknown_as_text(sync, SYNC_ATTRIBUTES)
     for name in ("created_at", "updated_at"):
         if row.get(name) is not None:
-            row[name] = datetime.fromisoformat(row[name])
+            row[name] = parse_timestamp(row[name])
     return row
 
 

@@ -40,11 +40,11 @@ JSON_COLUMNS = ("record", "logs")
 
 
 def runs_table(runs: list[dict]) -> pa.Table:
-    return to_table(runs, RUN_TYPES)
+    return to_table(runs, RUN_TYPES, table="sync_runs")
 
 
 def records_table(records: list[dict]) -> pa.Table:
-    return to_table(records, RECORD_TYPES, JSON_COLUMNS)
+    return to_table(records, RECORD_TYPES, JSON_COLUMNS, table="sync_records")
 
 
 RUN_SHAPE = Shape("sync_runs", kinds_of(RUN_TYPES), required=("id", "updated_at"), keys=("id", "sync_id"))

@@ -18,7 +18,7 @@ from dlt.common.typing import TSecretValue
 from dlt.sources import DltResource
 
 from sources.http import RetryPolicy, VendorClient
-from sources.toolkit import epoch_ms, from_epoch_ms
+from sources.toolkit import DICT_FORMAT, epoch_ms, from_epoch_ms
 
 from .api import ParagonApi
 from .poll import Observation, Poll
@@ -73,7 +73,13 @@ def paragon(
         lambda: dict(dlt.current.resource_state(SNAPSHOTS).get("backoff_until", {})),
     )
 
-    @dlt.resource(name="syncs", primary_key="id", write_disposition="merge", columns=SYNC_COLUMNS)
+    @dlt.resource(
+        name="syncs",
+        primary_key="id",
+        write_disposition="merge",
+        columns=SYNC_COLUMNS,
+        file_format=DICT_FORMAT,
+    )
     def syncs() -> Iterator[list[dict[str, Any]]]:
         """Each sync's latest known state, written only when it changed."""
         rows = changed_syncs(dlt.current.resource_state().setdefault("known", {}), poll.get())
@@ -85,6 +91,7 @@ def paragon(
         primary_key=("sync_id", "first_seen_at"),
         write_disposition="merge",  # a re-run after a crash rewrites, never repeats, a row
         columns=SNAPSHOT_COLUMNS,
+        file_format=DICT_FORMAT,
     )
     def sync_status_snapshots() -> Iterator[list[dict[str, Any]]]:
         """A row per sync whose observable state changed since its last row."""

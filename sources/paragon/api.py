@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import httpx
 
+from sources import exact_json
 from sources.http import AuthError, VendorClient
 from sources.toolkit import poll_time
 
@@ -39,7 +40,7 @@ class ParagonApi:
 
     def _get(self, user: UserToken, url: str) -> tuple[dict, httpx.Response]:
         try:
-            return self.client.get_json(url, auth=user.auth)
+            return self.client.get_json(url, auth=user.auth, loads=exact_json.loads)
         except AuthError as exc:
             # VendorClient says "...: check sources.paragon.user_tokens"; say which token.
             message = str(exc).removeprefix(f"{VENDOR}: ")

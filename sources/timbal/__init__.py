@@ -36,7 +36,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from sources.http import AuthError, BearerAuth, ConfigError, RetryPolicy, VendorClient
-from sources.toolkit import BATCH_ROWS
+from sources.toolkit import BATCH_ROWS, DICT_FORMAT
 
 from .api import VENDOR, TimbalApi
 from .poll import Detail, Poll
@@ -90,7 +90,7 @@ def timbal(
     poll = Poll(TimbalApi(client, org_id), connector_ids, http_concurrency)
     scope = destination_scope(connector_ids)
 
-    @dlt.resource(name="syncs", write_disposition=SCD2, columns=SYNC_COLUMNS)
+    @dlt.resource(name="syncs", write_disposition=SCD2, columns=SYNC_COLUMNS, file_format=DICT_FORMAT)
     def syncs() -> Iterator[Any]:
         """Every listed sync's configuration, when the listed set differs from the last load's.
 
@@ -117,6 +117,7 @@ def timbal(
         primary_key=("sync_id", "polled_at"),
         write_disposition="merge",
         columns=SNAPSHOT_COLUMNS,
+        file_format=DICT_FORMAT,
     )
     def sync_snapshots() -> Iterator[list[dict]]:
         """A row per sync whose stats or freshness changed since its last snapshot."""
@@ -164,7 +165,8 @@ def changed_snapshots(hashes: dict[str, str], details: Iterable[Detail]) -> list
 def changed_runs(recent: dict[str, dict[str, str]], detail: Detail) -> list[dict[str, Any]]:
     """Rows of the detail's recent runs that are new or changed; `recent[sync id]` becomes the
     window's run hashes (job id -> hash), so runs pushed out of the window are forgotten."""
-    runs = [r for r in detail.recent_runs if isinstance(r, dict) and r.get("job_id")]
+    # "" is a job id like any other (the spec requires the field, with no minimum length)
+    runs = [r for r in detail.recent_runs if isinstance(r, dict) and r.get("job_id") is not None]
     window = {str(r["job_id"]): digest(r) for r in runs}
     known = recent.get(detail.sync_id, {})
     recent[detail.sync_id] = window

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from sources import exact_json
 from sources.http import PageLinks, VendorClient, paginate
 from sources.toolkit import poll_time
 
@@ -61,7 +62,7 @@ class TimbalApi:
         syncs: list[dict] = []
         polled_at: datetime | None = None
         # The shared pager: links on the configured origin only, no loops, a page bound.
-        for page in paginate(self.client, url, params, links=LISTING):
+        for page in paginate(self.client, url, params, links=LISTING, loads=exact_json.loads):
             polled_at = polled_at or poll_time(page.response)
             syncs.extend(s for s in page.items if isinstance(s, dict) and "id" in s)
         return syncs, polled_at or datetime.now(UTC)
@@ -72,5 +73,5 @@ class TimbalApi:
             f"/orgs/{_segment(self.org_id)}/connectors/{_segment(sync['connector_id'])}"
             f"/syncs/{_segment(sync['id'])}"
         )
-        body, response = self.client.get_json(url)
+        body, response = self.client.get_json(url, loads=exact_json.loads)
         return body, poll_time(response)

@@ -24,6 +24,7 @@ import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 
 from sources.arrow import INT, TS, to_table
+from sources.exact_json import unknown_as_text
 from sources.toolkit import parse_timestamp
 from sources.toolkit import short_hash as digest  # 64 bits: collisions are no concern at this size
 from sources.validate import Shape, kinds_of
@@ -76,6 +77,7 @@ SNAPSHOT_COLUMNS: TTableSchemaColumns = {
     "last_success_at": {"data_type": "timestamp"},
     "seconds_since_success": {"data_type": "bigint"},
 }
+SNAPSHOT_KNOWN = frozenset(SNAPSHOT_COLUMNS)
 RUN_TYPES: dict[str, pa.DataType] = {
     "job_id": pa.string(),
     "sync_id": pa.string(),
@@ -117,6 +119,8 @@ def snapshot_hash(row: dict[str, Any]) -> str:
 
 
 def typed_snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as loaded: times parsed, fields this code does not know as their JSON text (README)."""
+    row = unknown_as_text(row, SNAPSHOT_KNOWN)
     return {k: parse_timestamp(v) if k in SYNC_TIMESTAMPS else v for k, v in row.items()}
 
 
@@ -125,7 +129,7 @@ def run_row(run: dict, sync_id: str) -> dict[str, Any]:
 
 
 def runs_table(runs: list[dict]) -> pa.Table:
-    return to_table(runs, RUN_TYPES)
+    return to_table(runs, RUN_TYPES, table="sync_runs")
 
 
 VIEW_SHAPE = Shape(
