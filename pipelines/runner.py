@@ -18,6 +18,7 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.failures import failure_line, root_cause
 from pipelines.load_settings import SettingError, apply_extract_defaults, duckdb_destination, release_memory
 from pipelines.quarantine import move_aside
 from pipelines.redact import install_trace_scrubber, lock_down, register, scrub, scrub_exception
@@ -134,19 +135,6 @@ def pipeline_for(vendor: str, db: Path) -> dlt.Pipeline:
     )
 
 
-def root_cause(exc: BaseException) -> BaseException:
-    """The error an operator needs: dlt wraps source errors in PipelineStepFailed and friends."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    # An error raised inside a generator often has the StopIteration it interrupted as context:
-    # "StopIteration:" tells nobody anything.
-    telling = [e for e in chain if not isinstance(e, StopIteration | StopAsyncIteration | GeneratorExit)]
-    return next((e for e in chain if isinstance(e, VendorError)), (telling or chain)[-1])
-
-
 def run_vendor(vendor: str, db: Path) -> VendorResult:
     """Load one vendor. Raises WarehouseHeld when another process keeps the warehouse file open
     (not the vendor's fault: the run stops with its own exit code); every other problem is a
@@ -198,15 +186,13 @@ def _run_vendor(vendor: str, db: Path) -> VendorResult:
         scrub_exception(exc)
         _raise_if_held(exc, db)
         cause = root_cause(exc)
-        message = (
-            str(cause) if isinstance(cause, VendorError) else f"{vendor}: {type(cause).__name__}: {cause}"
-        )
+        message = failure_line(vendor, exc)
         logging.getLogger("syncscope").debug("load failed", exc_info=exc)
         moved = _move_aside_if_poisoned(pipeline, exc)
         if moved:
             warnings.append(_moved_message(vendor, moved))
         return VendorResult(
-            vendor, "failed", scrub((message or type(cause).__name__).splitlines()[0]), _kind(cause), {},
+            vendor, "failed", scrub(message), _kind(cause), {},
             stats.requests, stats.retries, _since(started), warnings,
         )  # fmt: skip
     normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None

@@ -20,6 +20,7 @@ from dlt.sources import DltResource
 from sources.concurrency import map_completed
 from sources.http import ConfigError, NotFound, RetryPolicy, VendorClient
 from sources.toolkit import BATCH_ROWS, DICT_FORMAT, iso_ms
+from sources.where import rows_to, where
 
 from .api import AiSquaredApi
 from .auth import VENDOR, AiSquaredAuth
@@ -90,7 +91,8 @@ def ai_squared(
             fingerprint = digest(sync)
             if seen.get(str(sync["id"])) != fingerprint:
                 seen[str(sync["id"])] = fingerprint
-                changed.append(typed_sync(sync))
+                with where(sync=sync["id"]):
+                    changed.append(typed_sync(sync))
         if changed:
             yield changed
 
@@ -128,7 +130,8 @@ def ai_squared(
         )
         for sync_id, job in crawl:
             try:
-                runs = job.result()
+                with where(sync=sync_id):
+                    runs = job.result()
             except NotFound:
                 log.warning("ai_squared: sync %s not found (HTTP 404); skipped", sync_id)
                 continue
@@ -137,12 +140,12 @@ def ai_squared(
             batch.extend(r for r in runs if known.get(str(r["id"])) != versions[str(r["id"])])
             seen_now[str(sync_id)] = versions
             if len(batch) >= BATCH_ROWS:
-                yield runs_table(batch)
+                yield rows_to(runs_table, batch, "sync_id", "id")
                 advance(cursors, recent, seen_now, lookback_ms)
                 batch, seen_now = [], {}
         batch.extend(pending_runs(api, dlt.current.resource_state("sync_records"), batch))
         if batch:
-            yield runs_table(batch)
+            yield rows_to(runs_table, batch, "sync_id", "id")
         advance(cursors, recent, seen_now, lookback_ms)
 
     @dlt.transformer(
@@ -166,7 +169,8 @@ def ai_squared(
         finished: list[tuple[int, int, int]] = []
         for job, future in map_completed(fetch, wanted, http_concurrency, name="ai_sq_records"):
             try:
-                batch.extend(future.result())
+                with where(sync=job[0], run=job[1]):
+                    batch.extend(future.result())
             except NotFound:
                 # Marked done only when fetched: a transient 404 must not lose them for good.
                 log.warning("ai_squared: run %s of sync %s: records 404; asked next load", *job[1::-1])

@@ -19,6 +19,7 @@ from dlt.sources import DltResource
 
 from sources.http import RetryPolicy, VendorClient
 from sources.toolkit import DICT_FORMAT, epoch_ms, from_epoch_ms
+from sources.where import where
 
 from .api import ParagonApi
 from .poll import Observation, Poll
@@ -114,7 +115,8 @@ def changed_syncs(known: dict[str, list], observations: Iterable[Observation]) -
             continue
         previous = known.get(obs.sync_id)
         first_seen = from_epoch_ms(previous[2]) if previous and len(previous) > 2 else None
-        row = sync_row(obs, previous[1] if previous else None, first_seen)
+        with where(sync=obs.sync_id):
+            row = sync_row(obs, previous[1] if previous else None, first_seen)
         if row["status"] is None:  # status set aside and none listed: the next load tries again
             continue
         digest = fingerprint([v for k, v in row.items() if k != "first_seen_at"])
@@ -133,13 +135,14 @@ def changed_snapshots(state: dict[str, Any], observations: Iterable[Observation]
     for obs in observations:
         if obs.status is None:  # skipped for a backoff, or gone
             continue
-        _note_backoff(backoff_until, obs)
-        digest = fingerprint(snapshot_state(obs.status))
-        previous = last.get(obs.sync_id)
-        if previous is None or previous[0] != digest:
-            seen_ms = _first_seen_ms(obs, previous)
-            last[obs.sync_id] = [digest, seen_ms]
-            rows.append(snapshot_row(obs, from_epoch_ms(seen_ms)))
+        with where(sync=obs.sync_id):
+            _note_backoff(backoff_until, obs)
+            digest = fingerprint(snapshot_state(obs.status))
+            previous = last.get(obs.sync_id)
+            if previous is None or previous[0] != digest:
+                seen_ms = _first_seen_ms(obs, previous)
+                last[obs.sync_id] = [digest, seen_ms]
+                rows.append(snapshot_row(obs, from_epoch_ms(seen_ms)))
     return rows
 
 

@@ -16,6 +16,7 @@ from sources.concurrency import map_completed
 from sources.http import NotFound
 from sources.toolkit import Once, epoch_ms
 from sources.validate import Shape, accept, accept_one
+from sources.where import where
 
 from .api import ParagonApi
 from .tokens import VENDOR, UserToken
@@ -95,7 +96,8 @@ class Poll:
         jobs = map_completed(self._read, to_read, self.workers, name="paragon_status")
         for obs, future in jobs:
             try:
-                read[obs.sync_id] = future.result()
+                with where(sync=obs.sync_id):
+                    read[obs.sync_id] = future.result()
             except NotFound:
                 log.warning(
                     "paragon: sync %s of %s not found (HTTP 404): deleted after it was listed; skipped",

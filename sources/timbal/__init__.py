@@ -37,6 +37,7 @@ from dlt.sources import DltResource
 
 from sources.http import AuthError, BearerAuth, ConfigError, RetryPolicy, VendorClient
 from sources.toolkit import BATCH_ROWS, DICT_FORMAT
+from sources.where import rows_to, where
 
 from .api import VENDOR, TimbalApi
 from .poll import Detail, Poll
@@ -137,13 +138,14 @@ def timbal(
         recent: dict[str, dict[str, str]] = dlt.current.resource_state().setdefault("recent", {})
         batch: list[dict] = []
         for detail in poll.details():
-            batch.extend(changed_runs(recent, detail))
+            with where(sync=detail.sync_id):
+                batch.extend(changed_runs(recent, detail))
             if len(batch) >= BATCH_ROWS:
-                yield runs_table(batch)
+                yield rows_to(runs_table, batch, "sync_id", "job_id")
                 batch = []
         _forget_unlisted(recent, poll)
         if batch:
-            yield runs_table(batch)
+            yield rows_to(runs_table, batch, "sync_id", "job_id")
 
     return syncs(), sync_snapshots(), sync_runs()
 
@@ -153,12 +155,13 @@ def changed_snapshots(hashes: dict[str, str], details: Iterable[Detail]) -> list
     snapshot hash) in place."""
     changed = []
     for detail in details:
-        row = snapshot_row(detail.view, detail.stats, detail.polled_at)
-        row["sync_id"] = detail.sync_id
-        fingerprint = snapshot_hash(row)
-        if hashes.get(detail.sync_id) != fingerprint:
-            hashes[detail.sync_id] = fingerprint
-            changed.append(typed_snapshot(row))
+        with where(sync=detail.sync_id):
+            row = snapshot_row(detail.view, detail.stats, detail.polled_at)
+            row["sync_id"] = detail.sync_id
+            fingerprint = snapshot_hash(row)
+            if hashes.get(detail.sync_id) != fingerprint:
+                hashes[detail.sync_id] = fingerprint
+                changed.append(typed_snapshot(row))
     return changed
 
 

@@ -15,6 +15,7 @@ from sources.concurrency import map_completed
 from sources.http import NotFound
 from sources.toolkit import Once
 from sources.validate import RowError, accept, require, sink_for
+from sources.where import where
 
 from .api import VENDOR, TimbalApi
 from .tables import RUN_SHAPE, STATS_SHAPE, VIEW_SHAPE
@@ -81,7 +82,8 @@ class Poll:
         jobs = map_completed(self.api.detail, syncs, self.http_concurrency, name="timbal_detail")
         for sync, future in jobs:
             try:
-                body, polled_at = future.result()
+                with where(sync=sync["id"]):
+                    body, polled_at = future.result()
             except NotFound:
                 log.warning(
                     "%s: sync %s of connector %s not found (HTTP 404; deleted since it was listed?); skipped",
@@ -90,7 +92,8 @@ class Poll:
                     sync["connector_id"],
                 )
                 continue
-            detail = _checked(sync, body, polled_at)
+            with where(sync=sync["id"]):
+                detail = _checked(sync, body, polled_at)
             if detail is not None:
                 by_id[sync["id"]] = detail
         return [by_id[s["id"]] for s in syncs if s["id"] in by_id]
