@@ -30,11 +30,14 @@ def flatten(resource: dict) -> dict[str, Any]:
 
 def rows(shape: Shape, page: list[Any], strict: bool = False, **context: Any) -> list[dict[str, Any]]:
     """A page's resources as checked rows; a malformed one is set aside (raw_ai_squared._rejected),
-    or, with `strict` (the sync list, where a missing sync would read as deleted), fails the load."""
+    or, with `strict` (the sync list, where a missing sync would read as deleted), fails the load.
+
+    `context` holds the ids of the URL the page came from (`sync_id`, `sync_run_id`): the excerpts
+    make every attribute optional, so a row without its parent's id takes it from there."""
     flat: list[dict[str, Any]] = []
     for resource in page:
         if isinstance(resource, dict) and isinstance(resource.get("attributes"), dict):
-            flat.append({"id": resource.get("id"), **resource["attributes"]})
+            flat.append({**context, "id": resource.get("id"), **resource["attributes"]})
         elif strict:
             shown = str(resource)[:80]
             raise VendorError(VENDOR, f"sync list: a row without attributes ({shown}); nothing loaded")
@@ -81,7 +84,10 @@ class AiSquaredApi:
     def run(self, sync_id: int, run_id: int) -> dict | None:
         """One run, or None when the server answers 404."""
         try:
-            return flatten(self.get(f"{API}/syncs/{sync_id}/sync_runs/{run_id}")["data"])
+            return {
+                "sync_id": sync_id,
+                **flatten(self.get(f"{API}/syncs/{sync_id}/sync_runs/{run_id}")["data"]),
+            }
         except NotFound:
             return None
 

@@ -80,6 +80,16 @@ def paragon_world(**status_fields: Any) -> ParagonWorld:
     return ParagonWorld([item], {"sync-1": status})
 
 
+def _without_parent_ids() -> AiSquaredWorld:
+    """A run without `sync_id` and a record without `sync_id`/`sync_run_id`: the excerpts make
+    every attribute optional."""
+    run, record = aisq_run(1), aisq_record(10, 1)
+    del run["attributes"]["sync_id"], record["attributes"]["sync_id"], record["attributes"]["sync_run_id"]
+    world = aisq_world([run])
+    world.records[(7, 1)].append(record)
+    return world
+
+
 NS = "2026-11-18T11:06:40.123456789Z"  # a Go or Rust service prints nanoseconds
 LOWER = "2026-11-18t11:06:40.5z"
 
@@ -112,6 +122,7 @@ AI_SQUARED = {
         [aisq_record(10, 1, status="fa\x00iled", record={"id": 1, "state": "\x00"})],
         stream_name="users\x00v2",
     ),
+    "parent ids left out (taken from the URL)": _without_parent_ids(),
 }  # fmt: skip
 TIMBAL = {
     "1 fraction digits 7-9": timbal_world(

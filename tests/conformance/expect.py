@@ -178,11 +178,13 @@ def ai_squared_problems(db: Path, served: dict[tuple, Any], world: AiSquaredWorl
                 flat.update({f"{side}__{k}": v for k, v in attrs[side].items()})
             sync_kinds = {k: _value_kind(k, v) for k, v in flat.items()}
             _compare(problems, f"syncs {key[1]}", flat, syncs.get((key[1],)), sync_kinds, {})
-        elif key[0] == "run":
-            _compare(problems, f"sync_runs {key[2]}", attrs, runs.get((key[2],)), run_kinds, {})
+        elif key[0] == "run":  # its sync's id from the URL when the attributes leave it out
+            row = runs.get((key[2],))
+            _compare(problems, f"sync_runs {key[2]}", {"sync_id": key[1], **attrs}, row, run_kinds, {})
         else:
-            where = f"sync_records run {key[1]} record {key[2]}"
-            _compare(problems, where, attrs, records.get((key[1], key[2])), record_kinds, {})
+            where = f"sync_records run {key[2]} record {key[3]}"
+            ids = {"sync_id": key[1], "sync_run_id": key[2]}
+            _compare(problems, where, {**ids, **attrs}, records.get((key[2], key[3])), record_kinds, {})
     return problems
 
 

@@ -128,7 +128,7 @@ class SpecServer:
             return 200, {"data": syncs[sync_id]}
         runs = {int(r["id"]): r for r in world.runs[sync_id]}
         if len(rest) == 2:
-            ordered = sorted(runs.values(), key=lambda r: -epoch_us(r["attributes"]["updated_at"]))
+            ordered = sorted(runs.values(), key=_newest_first)
             ordered = _filtered(ordered, query)
             page = self._page(ordered, query, path, target)
             self._check("ai_squared_list_sync_runs", path, query, page, "nullable_run_times")
@@ -147,7 +147,7 @@ class SpecServer:
         page = self._page(records, query, path, target)
         self._check("ai_squared_list_sync_records", path, query, page)
         for record in page["data"]:
-            self._serve(("record", run_id, int(record["id"])), record)
+            self._serve(("record", sync_id, run_id, int(record["id"])), record)
         return 200, page
 
     def _page(self, items: list[dict], query: dict, path: str, target: str) -> dict:
@@ -204,6 +204,12 @@ class SpecServer:
             self._serve(("status", seg[2]), status)
             return 200, status
         return 404, {"message": "Sync not found"}
+
+
+def _newest_first(run: dict) -> tuple[int, int]:
+    """Multiwoven orders runs by `updated_at` desc; a run without one (the excerpt allows it) last."""
+    updated = run["attributes"].get("updated_at")
+    return (1, 0) if updated is None else (0, -epoch_us(updated))
 
 
 def _filtered(items: list[dict], query: dict) -> list[dict]:

@@ -132,7 +132,9 @@ def _runs_of(sync_id: int, run_ids: list[int]) -> st.SearchStrategy[list[dict]]:
                     **{f: st.one_of(st.none(), gen.build(schema["properties"]["attributes"]["properties"][f]))
                        for f in ("started_at", "finished_at", "duration")},
                 },
-                always={"sync_id", "updated_at", "status", "total_rows"},
+                # sync_id may be absent (the source takes it from the URL); updated_at may not yet:
+                # findings of issue 19, 6.
+                always={"updated_at", "status"},
             ),
         })  # fmt: skip
         runs.append(spec_run)
@@ -153,7 +155,6 @@ def _records_of(sync_id: int, run_id: int, record_ids: list[int]) -> st.SearchSt
                 "sync_run_id": st.just(run_id),
                 "status": st.one_of(st.sampled_from(RECORD_STATUSES), texts()),
             },
-            always={"sync_id", "sync_run_id"},
         )
         # `logs` is not in the excerpt; the server sends it (VENDORS.md): a JSON object or null.
         attrs = st.builds(lambda a, lg: {**a, "logs": lg}, attrs, logs)
