@@ -70,8 +70,8 @@ def same_json(a: Any, b: Any) -> bool:
 
 def mismatch(kind: str, served: Any, cell: tuple[str, Any] | None) -> str | None:
     """Why the stored `cell` does not hold `served` of `kind`; None when it does."""
-    if cell is None:
-        return "no such column"
+    if cell is None:  # dlt makes no column for a field only ever null
+        return None if served is None else "no such column"
     column, stored = cell
     if served is None:
         return None if stored is None else f"stored {stored!r} for null"

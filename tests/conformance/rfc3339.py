@@ -60,9 +60,11 @@ def date_times(min_year: int = 1, max_year: int = 9999) -> st.SearchStrategy[str
     """Any RFC 3339 date-time (no leap second: the excerpts' validator refuses `:60`)."""
     from datetime import date
 
+    edges = [date(min_year, 1, 1), date(max_year, 12, 31), date(2000, 2, 29), date(1970, 1, 1)]
     dates = st.one_of(
         st.dates(date(max(min_year, 1970), 1, 1), date(min(max_year, 2100), 12, 31)),
         st.dates(date(min_year, 1, 1), date(max_year, 12, 31)),
+        st.sampled_from(edges),  # 0001-01-01T00:30+01:00 names an instant before year 1
     )
     return st.builds(
         lambda d, h, m, s, sep, frac, off: f"{d.isoformat()}{sep}{h:02d}:{m:02d}:{s:02d}{frac}{off}",

@@ -23,6 +23,7 @@ INT32 = (-(2**31), 2**31 - 1)
 EDGE_INTS = [0, 1, -1, 2**31 - 1, 2**53, 2**53 + 1, 2**63 - 1, -(2**63)]
 
 Overrides = dict[str, st.SearchStrategy[Any]]
+AWKWARD_NAMES = True  # unknown properties named "", "Status", "a b", ... (see awkward_names)
 
 
 def texts(max_size: int = 12) -> st.SearchStrategy[str]:
@@ -66,8 +67,19 @@ def json_values(big_ints: bool = True) -> st.SearchStrategy[Any]:
 
 def extra_names(declared: set[str]) -> st.SearchStrategy[str]:
     """Names of unknown properties the checks can find by name: `x_` + lower-case letters and
-    digits (what dlt's naming convention keeps as it is), never a declared one."""
-    return st.from_regex(r"x_[a-z][a-z0-9]{0,5}", fullmatch=True).filter(lambda n: n not in declared)
+    digits (what dlt's naming convention keeps as it is), never a declared one; a few shared
+    names recur, so one property meets different types across objects and levels."""
+    names = st.one_of(st.sampled_from(["x_a", "x_b"]), st.from_regex(r"x_[a-z][a-z0-9]{0,5}", fullmatch=True))
+    return names.filter(lambda n: n not in declared)
+
+
+def awkward_names(declared: set[str]) -> st.SearchStrategy[str]:
+    """Names the excerpts allow that no warehouse column can carry as they are: empty, any text,
+    a declared name in other case (`Status` beside `status`). The load must survive them and keep
+    every declared field exact; where their values land is the sources' rule (README)."""
+    variants = sorted({v for n in declared for v in (n.upper(), n.title(), n.replace("_", " "))} - declared)
+    options = [st.just(""), texts(6)] + ([st.sampled_from(variants)] if variants else [])
+    return st.one_of(options).filter(lambda n: n not in declared and not n.startswith("x_"))
 
 
 class SchemaStrategies:
@@ -142,6 +154,9 @@ class SchemaStrategies:
         if not self.extras:
             return fixed
         extra = st.dictionaries(extra_names(set(properties)), json_values(), max_size=2)
+        if AWKWARD_NAMES:
+            odd = st.dictionaries(awkward_names(set(properties)), json_values(), max_size=1)
+            extra = st.builds(lambda a, b: {**b, **a}, extra, st.one_of(st.just({}), odd))
         return st.builds(lambda known, more: {**known, **more}, fixed, extra)
 
 

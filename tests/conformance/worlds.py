@@ -132,8 +132,8 @@ def _runs_of(sync_id: int, run_ids: list[int]) -> st.SearchStrategy[list[dict]]:
                     **{f: st.one_of(st.none(), gen.build(schema["properties"]["attributes"]["properties"][f]))
                        for f in ("started_at", "finished_at", "duration")},
                 },
-                # sync_id may be absent (the source takes it from the URL); updated_at may not yet:
-                # findings of issue 19, 6.
+                # sync_id may be absent (the source takes it from the URL); a run without updated_at
+                # is set aside (the cursor needs it), so it stays.
                 always={"updated_at", "status"},
             ),
         })  # fmt: skip
