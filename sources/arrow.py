@@ -4,8 +4,9 @@ Arrow is how the sources stay fast: dlt loads Arrow tables about 30x faster than
 (measured with dlt 1.31 on a 2-core machine). Known attributes get explicit types.
 
 An attribute the code does not know (the excerpts never forbid extra properties) is kept in a
-text column of its name holding each value's exact JSON text (`7`, `"seven"`, `[1,"x"]`, `{}`,
-integers beyond 64 bits as written), null when absent or null. One type whatever the values:
+text column of its name: text as it is, any other value as its exact JSON text (`7`, `true`,
+`[1,"x"]`, `{}`, integers beyond 64 bits as written), null when absent or null. One type whatever
+the values:
 an inferred type would fail a load on `{}` (Parquet has no empty struct), on values whose JSON
 types differ (1 here, "x" there), and, worse, on a later load whose values disagree with the
 type an earlier load gave the column (dlt casts an Arrow column into the stored type and the
@@ -18,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from sources.exact_json import to_text
+from sources.exact_json import as_text, to_text
 from sources.timestamps import epoch_us
 
 TS = pa.timestamp("us", tz="UTC")
@@ -76,9 +77,11 @@ def to_table(
     for name in names:
         values = [row.get(name) for row in rows]
         dtype = types.get(name)
-        if dtype is None or name in json_columns:
+        if name in json_columns:
             values = [None if v is None else to_text(v) for v in values]
-            dtype = dtype or pa.string()
+        elif dtype is None:
+            values = [as_text(v) for v in values]
+            dtype = pa.string()
         try:
             columns[name] = _column(values, dtype)
         except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:

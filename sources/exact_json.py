@@ -51,10 +51,16 @@ INT64 = 2**63
 
 def unknown_as_text(row: dict, known: frozenset[str] | set[str]) -> dict:
     """A dict row (loaded by dlt's own normaliser) under the rule sources/arrow.py applies to
-    Arrow tables: a property outside `known` becomes its exact JSON text (null stays null), so
+    Arrow tables: a property outside `known` becomes text (`as_text`), so
     `{}`, changing JSON types and integers beyond 64 bits neither fail nor vanish. Integers
     beyond 64 bits inside known nested objects become their decimal text (dlt writes no wider)."""
-    return {k: fit_64(v) if k in known else (None if v is None else dumps(v)) for k, v in row.items()}
+    return {k: fit_64(v) if k in known else as_text(v) for k, v in row.items()}
+
+
+def as_text(value: Any) -> str | None:
+    """An unknown property's value as stored: text as it is, null as null, any other value as its
+    exact JSON text."""
+    return value if value is None or isinstance(value, str) else to_text(value)
 
 
 def fit_64(value: Any) -> Any:
