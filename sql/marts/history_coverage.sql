@@ -29,7 +29,9 @@ final as (
         s.polled_at as last_polled_at,
         s.runs_total as runs_reported,
         coalesce(l.runs_loaded, 0) as runs_loaded,
-        greatest(s.runs_total - coalesce(l.runs_loaded, 0), 0) as runs_missed
+        -- 128-bit difference: a runs_total near the 64-bit minimum must not overflow; >= 0 and
+        -- <= runs_total, so it fits a BIGINT again
+        cast(greatest(cast(s.runs_total as hugeint) - coalesce(l.runs_loaded, 0), 0) as bigint) as runs_missed
     from latest_snapshot as s
     left join loaded as l on s.sync_id = l.sync_id
 )

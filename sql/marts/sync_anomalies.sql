@@ -47,8 +47,11 @@ runs as materialized (
         case when r.status = 'succeeded' and r.rows_synced > 0 then ln(r.rows_synced) end as x_rows,
         case when r.status = 'succeeded' and r.duration_s > 0 then ln(r.duration_s) end as x_duration,
         case when r.status = 'succeeded' and r.rows_per_s > 0 then ln(r.rows_per_s) end as x_rate,
-        case when r.status = 'succeeded' and r.rows_synced + r.rows_failed >= 0 then r.rows_failed end as failed,
-        case when r.status = 'succeeded' then r.rows_synced + r.rows_failed end as moved
+        -- 128-bit: two counters near the 64-bit maximum must not overflow (nor their daily sums)
+        case
+            when r.status = 'succeeded' and cast(r.rows_synced as hugeint) + r.rows_failed >= 0 then r.rows_failed
+        end as failed,
+        case when r.status = 'succeeded' then cast(r.rows_synced as hugeint) + r.rows_failed end as moved
     from marts.sync_runs as r
     cross join params as p
     where r.ended_at <= p.as_of

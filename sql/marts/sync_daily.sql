@@ -3,6 +3,9 @@
 -- A run belongs to the UTC day it ended on (marts.sync_runs.ended_at; not ended: the day it
 -- started or was queued). success_rate = succeeded / (succeeded + failed) that day, null when 0;
 -- duration_p50_s over that day's ended runs with a known duration.
+-- rows_synced: the day's sum, exact (summed in 128 bits); null when it does not fit a BIGINT (a
+-- vendor counter near the 64-bit maximum, e.g. two runs of 2^63 - 1 rows): one absurd value
+-- must not fail the mart. sql/tests/aggregates_overflowing_64_bits.sql reports each such day.
 with runs as (
     select
         vendor,
@@ -25,7 +28,7 @@ final as (
         count(*) filter (where status = 'failed') as failed,
         cast(count(*) filter (where status = 'succeeded') as double)
         / nullif(count(*) filter (where status in ('succeeded', 'failed')), 0) as success_rate,
-        cast(coalesce(sum(rows_synced), 0) as bigint) as rows_synced,
+        try_cast(coalesce(sum(cast(rows_synced as hugeint)), 0) as bigint) as rows_synced,
         percentile_cont(0.5) within group (order by duration_s) filter (
             where ended_at is not null
         ) as duration_p50_s

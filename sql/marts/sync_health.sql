@@ -148,7 +148,7 @@ joined as (
 flagged as (
     select
         *,
-        coalesce(not is_disabled and staleness_s > 2 * expected_interval_s, false) as is_stale
+        coalesce(not is_disabled and staleness_s > 2 * cast(expected_interval_s as double), false) as is_stale
     from joined
 ),
 

@@ -12,6 +12,8 @@
 -- Paragon has no run history, so runs are inferred from its change-only snapshots:
 --   * each advance of lastSyncedAt between two snapshots is one succeeded run, finished_at =
 --     the new lastSyncedAt, rows_synced = the growth of syncedRecordsCount;
+--     (null when the growth does not fit a BIGINT: counts near the 64-bit limits, reported by
+--     sql/tests/aggregates_overflowing_64_bits.sql);
 --   * a sync's first snapshot with a lastSyncedAt is one succeeded run too (the cycle behind it
 --     was not watched, so rows_synced is null): without it a sync would have no last success
 --     until its second cycle;
@@ -65,7 +67,12 @@ paragon_cycles as (
         last_synced_at as finished_at,
         last_synced_at as ended_at,
         cast(null as double) as duration_s,
-        case when n > 1 then synced_records_count - coalesce(previous_synced_records_count, 0) end as rows_synced,
+        case
+            when n > 1
+                then try_cast(
+                    cast(synced_records_count as hugeint) - coalesce(previous_synced_records_count, 0) as bigint
+                )
+        end as rows_synced,
         cast(null as bigint) as rows_failed,
         cast(null as varchar) as error_message,
         true as is_inferred

@@ -1,7 +1,8 @@
 -- grain: one row per AI Squared sync, as last loaded.
 -- key: vendor, sync_id
 -- Renames and casts raw_ai_squared.syncs into the shared sync shape; the expected interval is
--- sync_interval x its unit, in seconds.
+-- sync_interval x its unit, in seconds (null when that does not fit a BIGINT, reported by
+-- sql/tests/aggregates_overflowing_64_bits.sql).
 with source as (
     select
         id,
@@ -28,12 +29,12 @@ final as (
         lower(cast(status as varchar)) = 'disabled' as is_disabled,
         cast(schedule_type as varchar) as schedule_type,
         cast(cron_expression as varchar) as cron_expression,
-        cast(sync_interval as bigint) * case lower(cast(sync_interval_unit as varchar))
+        try_cast(cast(sync_interval as hugeint) * case lower(cast(sync_interval_unit as varchar))
             when 'minutes' then 60
             when 'hours' then 3600
             when 'days' then 86400
             when 'weeks' then 604800
-        end as expected_interval_s,
+        end as bigint) as expected_interval_s,
         cast(created_at as timestamptz) as created_at,
         cast(updated_at as timestamptz) as updated_at
     from source
