@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,10 @@ def mismatch(kind: str, served: Any, cell: tuple[str, Any] | None) -> str | None
     if kind == "date-time":
         ok = column.startswith("TIMESTAMP") and stored == epoch_us(served)
     elif kind == "integer":
-        ok = isinstance(stored, int) and not isinstance(stored, bool) and stored == served
+        whole = isinstance(stored, int) or (
+            isinstance(stored, Decimal) and stored == stored.to_integral_value()
+        )
+        ok = whole and not isinstance(stored, bool) and stored == served
     elif kind == "number":
         ok = isinstance(stored, float) and stored == float(served)
     elif kind == "string":

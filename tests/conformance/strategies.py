@@ -23,6 +23,7 @@ INT32 = (-(2**31), 2**31 - 1)
 EDGE_INTS = [0, 1, -1, 2**31 - 1, 2**53, 2**53 + 1, 2**63 - 1, -(2**63)]
 
 Overrides = dict[str, st.SearchStrategy[Any]]
+WIDE_INTEGERS = True  # integers past 64 bits where the excerpt gives no format
 AWKWARD_NAMES = True  # unknown properties named "", "Status", "a b", ... (see awkward_names)
 
 
@@ -130,7 +131,10 @@ class SchemaStrategies:
         if kind == "string":
             return date_times() if schema.get("format") == "date-time" else texts()
         if kind == "integer":
-            return integers(*(INT32 if schema.get("format") == "int32" else INT64))
+            fmt = schema.get("format")
+            if fmt is None and WIDE_INTEGERS:  # OpenAPI's integer without a format has no size limit
+                return st.one_of(integers(*INT64), st.integers(-(2**80), 2**80))
+            return integers(*(INT32 if fmt == "int32" else INT64))
         if kind == "number":
             return numbers()
         if kind == "boolean":
