@@ -98,6 +98,21 @@ def test_a_lossy_load_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
 
 
+def test_a_failed_load_names_the_real_cause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Case 6: the failure line names the vendor, sync, run, table and the error, never the
+    StopIteration of dlt's iterator that the error interrupted."""
+    import sources.ai_squared as aisq
+
+    def broken(runs: list[dict]) -> pa.Table:
+        return pa.table({"id": pa.array(["12abc"]).cast(pa.int64())})
+
+    monkeypatch.setattr(aisq, "runs_table", broken)
+    assert load_world("ai_squared", cases.aisq_world([cases.aisq_run(1)])) == [
+        "load failed: ai_squared: sync 7 run 1: sync_runs: "
+        "Failed to parse string: '12abc' as a scalar of type int64 (ArrowInvalid)"
+    ]
+
+
 def test_a_body_the_excerpt_refuses_is_reported_not_used() -> None:
     """The harness's own check: a run whose `total_rows` is text breaks the excerpt."""
     world = cases.aisq_world([cases.aisq_run(1, total_rows="12abc")])
