@@ -145,12 +145,9 @@ def property_kinds(spec_name: str, *path: str) -> dict[str, str]:
     return {name: _kind(prop, spec) for name, prop in _resolve(node, spec)["properties"].items()}
 
 
-def _compare(
-    problems: list[str], where: str, served: dict, row: dict | None, known: dict[str, str], columns: dict
-) -> None:
-    """Each served field of one object against its row; `columns` maps a field to its column
-    where the name differs; fields neither known nor `x_...` (unknown, checkable by name) are
-    only required not to break the load."""
+def _compare(problems: list[str], where: str, served: dict, row: dict | None, known: dict[str, str]) -> None:
+    """Each served field of one object against its row (same name); fields neither known nor
+    `x_...` (unknown, checkable by name) are only required not to break the load."""
     if row is None:
         problems.append(f"{where}: not in the warehouse")
         return
@@ -158,7 +155,7 @@ def _compare(
         kind = known.get(name) or ("unknown" if name.startswith("x_") else None)
         if kind is None:
             continue
-        why = mismatch(kind, value, row.get(columns.get(name, name)))
+        why = mismatch(kind, value, row.get(name))
         if why:
             problems.append(f"{where}: {name}: served {value!r}, {why}")
 
@@ -181,14 +178,14 @@ def ai_squared_problems(db: Path, served: dict[tuple, Any], world: AiSquaredWorl
             for side in ("source", "destination"):
                 flat.update({f"{side}__{k}": v for k, v in attrs[side].items()})
             sync_kinds = {k: _value_kind(k, v) for k, v in flat.items()}
-            _compare(problems, f"syncs {key[1]}", flat, syncs.get((key[1],)), sync_kinds, {})
+            _compare(problems, f"syncs {key[1]}", flat, syncs.get((key[1],)), sync_kinds)
         elif key[0] == "run":  # its sync's id from the URL when the attributes leave it out
             row = runs.get((key[2],))
-            _compare(problems, f"sync_runs {key[2]}", {"sync_id": key[1], **attrs}, row, run_kinds, {})
+            _compare(problems, f"sync_runs {key[2]}", {"sync_id": key[1], **attrs}, row, run_kinds)
         else:
             where = f"sync_records run {key[2]} record {key[3]}"
             ids = {"sync_id": key[1], "sync_run_id": key[2]}
-            _compare(problems, where, {**ids, **attrs}, records.get((key[2], key[3])), record_kinds, {})
+            _compare(problems, where, {**ids, **attrs}, records.get((key[2], key[3])), record_kinds)
     return problems
 
 
@@ -220,15 +217,15 @@ def timbal_problems(db: Path, served: dict[tuple, Any], world: TimbalWorld) -> l
     for (_, sync_id), detail in served.items():
         view = detail["sync"]
         config = {k: v for k, v in view.items() if k in TIMBAL_SYNC_COLUMNS}
-        _compare(problems, f"syncs {sync_id!r}", config, syncs.get((sync_id,)), view_kinds, {})
+        _compare(problems, f"syncs {sync_id!r}", config, syncs.get((sync_id,)), view_kinds)
         snapshot = snapshots.get((sync_id,))
         rest = {k: v for k, v in view.items() if k not in TIMBAL_SYNC_COLUMNS and k != "id"}
-        _compare(problems, f"sync_snapshots {sync_id!r}", rest, snapshot, view_kinds, {})
-        _compare(problems, f"sync_snapshots {sync_id!r} stats", detail["stats"], snapshot, stats_kinds, {})
+        _compare(problems, f"sync_snapshots {sync_id!r}", rest, snapshot, view_kinds)
+        _compare(problems, f"sync_snapshots {sync_id!r} stats", detail["stats"], snapshot, stats_kinds)
         for run in detail["recent_runs"]:
             row = runs.get((run["job_id"],))
             _compare(problems, f"sync_runs {run['job_id']!r}", {**run, "sync_id": sync_id}, row,
-                     {**run_kinds, "sync_id": "string"}, {})  # fmt: skip
+                     {**run_kinds, "sync_id": "string"})  # fmt: skip
     return problems
 
 
@@ -245,7 +242,7 @@ def paragon_problems(db: Path, served: dict[tuple, Any], world: ParagonWorld) ->
             continue
         sync_id = key[1]
         item = served[("item", sync_id)]
-        summary = obj.get("summary", {})
+        summary = obj.get("summary")
         credential = obj.get("credentialId", item.get("credentialId"))
         snapshot = {
             "status": obj["status"],
@@ -263,7 +260,7 @@ def paragon_problems(db: Path, served: dict[tuple, Any], world: ParagonWorld) ->
         )
         snapshot_kinds["last_synced_at"] = "date-time"
         where = f"sync_status_snapshots {sync_id!r}"
-        _compare(problems, where, snapshot, snapshots.get((sync_id,)), snapshot_kinds, {})
+        _compare(problems, where, snapshot, snapshots.get((sync_id,)), snapshot_kinds)
         sync = {
             "integration": item.get("integration"), "pipeline": item.get("pipeline"), "status": obj["status"],
             "reason": obj.get("reason"), "credential_id": credential,

@@ -40,6 +40,9 @@ class AiSquaredWorld:
             "SOURCES__AI_SQUARED__API_TOKEN": self.token,
             "SOURCES__AI_SQUARED__WORKSPACE_ID": self.workspace_id,
             "SOURCES__AI_SQUARED__RECORDS_MODE": "all",
+            # Small pages: the crawl follows `links.next` across pages, as on a big workspace.
+            "SOURCES__AI_SQUARED__RUNS_PER_PAGE": "2",
+            "SOURCES__AI_SQUARED__RECORDS_PER_PAGE": "2",
         }
 
 
