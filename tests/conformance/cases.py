@@ -1,4 +1,5 @@
-"""The ten cases of issue 19 as explicit spec worlds (each spec-valid: the server checks).
+"""The ten cases of issue 19, and those found beyond them, as explicit spec worlds (each
+spec-valid: the server checks).
 
 Built by hand around one plain world per vendor, so each case changes only what it is about.
 Case 6 (the error line) and case 8 (marts over counters near the int64 maximum) need more than a
@@ -123,6 +124,15 @@ AI_SQUARED = {
         stream_name="users\x00v2",
     ),
     "parent ids left out (taken from the URL)": _without_parent_ids(),
+    "instants before year 1 and after 9999": aisq_world(
+        [aisq_run(1, started_at="0001-01-01T00:30:00+01:00", updated_at="9999-12-31T23:00:00.5-02:00")]
+    ),
+    "integers past 64 bits where no format is given": aisq_world(
+        [aisq_run(1, total_query_rows=2**64, skipped_rows=-(2**63) - 1, total_rows=2**80)]
+    ),
+    "unknown properties named '' and 'Status'": aisq_world(
+        [aisq_run(1, **{"": 0, "Status": "other", "a b": [1]})], [aisq_record(10, 1, **{"": "v", "ID": 3})]
+    ),
 }  # fmt: skip
 TIMBAL = {
     "1 fraction digits 7-9": timbal_world(
@@ -144,6 +154,16 @@ TIMBAL = {
         [timbal_run("j\x001", message="a\x00b")], name="Users\x00", last_state="com\x00pleted"
     ),
     "10 empty job_id": timbal_world([timbal_run(""), timbal_run("j2")]),
+    "instants before year 1 and after 9999": timbal_world(
+        [timbal_run("j1", started_at="0001-01-01T00:30:00+01:00")], last_run_at="9999-12-31T23:00:00-02:00"
+    ),
+    "unknown properties named '' and 'Name'": timbal_world(
+        [timbal_run("j1", **{"": 0, "STATE": "x"})], **{"": 1, "Name": "other"}
+    ),
+    "one unknown name in the view and the stats": timbal_world(
+        [], stats={"runs_total": 1, "runs_completed": 1, "runs_failed": 0, "rows_total": 2, "x_same": 1},
+        x_same="a",
+    ),
 }  # fmt: skip
 PARAGON = {
     "1 fraction digits 7-9": paragon_world(
@@ -155,6 +175,12 @@ PARAGON = {
     "9 NUL characters": paragon_world(
         status="ERRORED", reason="Credential\x00gone", credentialId="cred\x00",
         summary={"totalRecords": 1, "syncedRecordsCount": 0, "latestCursor": "\x00"},
+    ),
+    "instants after 9999": paragon_world(
+        summary={"totalRecords": 1, "syncedRecordsCount": 1, "lastSyncedAt": "9999-12-31T23:00:00-02:00"}
+    ),
+    "integers past 64 bits where no format is given": paragon_world(
+        summary={"totalRecords": 2**64, "syncedRecordsCount": -(2**70)}, rateLimitBackoffMs=2**65
     ),
 }  # fmt: skip
 

@@ -2,8 +2,9 @@
 
 Spec worlds (tests/conformance/worlds.py) are served over loopback, every answer validated
 against its excerpt first, loaded with the real pipeline into DuckDB, and every served id and
-scalar is looked up in raw_<vendor> (tests/conformance/expect.py). Each vendor has the issue's
-cases as explicit examples plus seeded random worlds; hypothesis runs derandomized and without
+scalar is looked up in raw_<vendor> (tests/conformance/expect.py). The issue's cases, and
+those the random worlds found beyond them, are explicit worlds (tests/conformance/cases.py), one
+test each; each vendor also gets seeded random worlds. Hypothesis runs derandomized and without
 its example database, so CI sees the same worlds on every run, and the example counts keep the
 module at a few tens of seconds on two cores (a load is about a second).
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 
 from . import cases
 from .harness import assert_faithful, load_world
@@ -36,41 +37,35 @@ bounded = settings(
     deadline=None,
     derandomize=True,
     database=None,
-    phases=[Phase.explicit, Phase.generate],  # no shrinking in CI: the failing world is printed whole
+    phases=[Phase.generate],  # no shrinking in CI: the failing world is printed whole
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
     print_blob=False,
 )
+CASES = {"ai_squared": cases.AI_SQUARED, "timbal": cases.TIMBAL, "paragon": cases.PARAGON}
 
 
-def with_examples(worlds: dict[str, object]):  # type: ignore[no-untyped-def]
-    """Every explicit case of `worlds` as an @example of the decorated test."""
-
-    def decorate(test):  # type: ignore[no-untyped-def]
-        for world in reversed(list(worlds.values())):
-            test = example(world=world)(test)
-        return test
-
-    return decorate
+@pytest.mark.parametrize(
+    ("vendor", "case"), [(vendor, case) for vendor, worlds in CASES.items() for case in worlds]
+)
+def test_each_case_of_the_issue_loads_exactly(vendor: str, case: str) -> None:
+    assert_faithful(vendor, CASES[vendor][case])
 
 
 @bounded
-@with_examples(cases.AI_SQUARED)
 @given(world=ai_squared_worlds())
-def test_ai_squared_spec_worlds_load_exactly(world: AiSquaredWorld) -> None:
+def test_random_ai_squared_worlds_load_exactly(world: AiSquaredWorld) -> None:
     assert_faithful("ai_squared", world)
 
 
 @bounded
-@with_examples(cases.TIMBAL)
 @given(world=timbal_worlds())
-def test_timbal_spec_worlds_load_exactly(world: TimbalWorld) -> None:
+def test_random_timbal_worlds_load_exactly(world: TimbalWorld) -> None:
     assert_faithful("timbal", world)
 
 
 @bounded
-@with_examples(cases.PARAGON)
 @given(world=paragon_worlds())
-def test_paragon_spec_worlds_load_exactly(world: ParagonWorld) -> None:
+def test_random_paragon_worlds_load_exactly(world: ParagonWorld) -> None:
     assert_faithful("paragon", world)
 
 
