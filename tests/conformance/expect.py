@@ -266,9 +266,7 @@ def paragon_problems(db: Path, served: dict[tuple, Any], world: ParagonWorld) ->
             "reason": obj.get("reason"), "credential_id": credential,
             "frequency": obj.get("incrementalAccumulatorFrequency"),
         }  # fmt: skip
-        _compare(
-            problems, f"syncs {sync_id!r}", sync, syncs.get((sync_id,)), dict.fromkeys(sync, "string"), {}
-        )
+        _compare(problems, f"syncs {sync_id!r}", sync, syncs.get((sync_id,)), dict.fromkeys(sync, "string"))
     return problems
 
 
