@@ -16,7 +16,7 @@ import logging
 import pyarrow as pa
 
 from sources.exact_json import unknown_as_text
-from sources.toolkit import epoch_ms, parse_timestamp
+from sources.toolkit import parse_timestamp
 
 from .api import AiSquaredApi
 
@@ -87,12 +87,15 @@ def runs_needing_records(
     if mode == "none" or runs.num_rows == 0:
         return []
     counter = "failed_rows" if mode == "failed" else "total_rows"
-    columns = runs.select(["sync_id", "id", "status", counter, "updated_at"]).to_pydict()
+    columns = runs.select(["sync_id", "id", "status", counter]).to_pydict()
+    # Epoch ms from Arrow's microseconds, not through a Python datetime: an RFC 3339 offset can
+    # name an instant past 9999-12-31 or before year 1, which `datetime` cannot hold.
+    micros = runs.column("updated_at").cast(pa.int64()).to_pylist()
     out = []
-    for sync_id, run_id, status, count, updated in zip(*columns.values(), strict=True):
+    for sync_id, run_id, status, count, updated in zip(*columns.values(), micros, strict=True):
         wanted = status in UNCOUNTED_TERMINAL or (status == "success" and bool(count))
         if wanted and str(run_id) not in done.get(str(sync_id), {}):
-            out.append((sync_id, run_id, epoch_ms(updated)))
+            out.append((sync_id, run_id, updated // 1000))
     return out
 
 
