@@ -125,7 +125,7 @@ def _runs_of(sync_id: int, run_ids: list[int]) -> st.SearchStrategy[list[dict]]:
     for run_id in run_ids:
         spec_run = gen.build(schema, always={"id", "type", "attributes"}, overrides={
             "id": st.just(str(run_id)),
-            "type": st.sampled_from(["sync_runs"]),
+            "type": st.one_of(st.just("sync_runs"), texts()),
             "attributes": gen.build(
                 schema["properties"]["attributes"],
                 overrides={
@@ -163,7 +163,11 @@ def _records_of(sync_id: int, run_id: int, record_ids: list[int]) -> st.SearchSt
         attrs = st.builds(lambda a, lg: {**a, "logs": lg}, attrs, logs)
         out.append(
             st.fixed_dictionaries(
-                {"id": st.just(str(record_id)), "type": st.just("sync_records"), "attributes": attrs}
+                {
+                    "id": st.just(str(record_id)),
+                    "type": st.one_of(st.just("sync_records"), texts()),
+                    "attributes": attrs,
+                }
             )
         )
     return st.tuples(*out).map(list)
