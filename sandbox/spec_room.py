@@ -11,7 +11,7 @@ Each answer stays valid against the excerpts (tests/spec_validation.py checks it
 * `mixed_types:<key>`: every row object gets `<key>` with a value whose JSON type depends on the
   row (`mixed_value`): an integer, text, a list, an object, a boolean, a float, `{}` or `[]`;
 * `big_number:<key>`: every non-null number `<key>` becomes `big_number_value(v)`, a whole number
-  above 2^70 (the `number` fields `duration` and `rows_per_sec`);
+  above 2^60 or 2^70 (the `number` fields `duration` and `rows_per_sec`);
 * `big_integer:<key>`: every row object and every AI Squared `record` gets `<key>` holding
   `BIG_INTEGER`, an integer beyond 64 bits;
 * `nul:<key>`: every text value of `<key>` gets a NUL character in the middle (`nul_text`);
@@ -43,8 +43,9 @@ def mixed_value(identity: str) -> Any:
 
 
 def big_number_value(value: float) -> int:
-    """The whole number above 2^70 that `big_number` serves in place of `value`."""
-    return 2**70 + int(value) * 1_000 + 1
+    """The whole number `big_number` serves in place of `value`: above 2^60 (past what a double
+    holds exactly, within 64 bits) for an even whole part, above 2^70 (beyond 64 bits) for odd."""
+    return (2**60 if int(value) % 2 == 0 else 2**70) + int(value) * 1_000 + 1
 
 
 def nul_text(value: str) -> str:

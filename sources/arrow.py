@@ -11,6 +11,11 @@ an inferred type would fail a load on `{}` (Parquet has no empty struct), on val
 types differ (1 here, "x" there), and, worse, on a later load whose values disagree with the
 type an earlier load gave the column (dlt casts an Arrow column into the stored type and the
 load fails for good). JSON text never disagrees with itself.
+
+A property whose name is no plain column name (upper case, spaces, `""`, `_dlt...`: dlt would
+rename it, and two names could meet on one column and fail the load), or that the source
+overwrote (an attribute named `id`), goes into one text column, `unknown_properties`, holding a
+JSON object of them, names as sent (sources/exact_json.py).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from sources.exact_json import as_text, to_text
+from sources.exact_json import to_text, unknown_as_text
 from sources.timestamps import epoch_us
 
 TS = pa.timestamp("us", tz="UTC")
@@ -70,6 +75,7 @@ def to_table(
     """Typed columns for `types` (RFC 3339 text read as timestamps), JSON text for the rest;
     `json_columns` are serialised to JSON text too (the resource hints them as json).
     ColumnError (`<table>.<column>: cannot store <value>`) when a value does not fit its type."""
+    rows = [unknown_as_text(row, types.keys()) if any(k not in types for k in row) else row for row in rows]
     names = list(types)
     for row in rows:
         names.extend(k for k in row if k not in types and k not in names)
@@ -79,8 +85,7 @@ def to_table(
         dtype = types.get(name)
         if name in json_columns:
             values = [None if v is None else to_text(v) for v in values]
-        elif dtype is None:
-            values = [as_text(v) for v in values]
+        elif dtype is None:  # unknown_as_text made it text already
             dtype = pa.string()
         try:
             columns[name] = _column(values, dtype)

@@ -49,12 +49,50 @@ def to_text(value: Any) -> str:
 INT64 = 2**63
 
 
+# Unknown properties whose names are no plain column name (upper case, spaces, "", `_dlt...`,
+# `a__b`: dlt would rename them, and two could land on one column and fail the load), and
+# values the source itself overwrote (`SHADOWED`), go to this one column, as a JSON object.
+UNKNOWN = "unknown_properties"
+SHADOWED = "\x00shadowed"  # a row key no vendor sends: {name: value} of overwritten properties
+_PLAIN = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def plain(name: Any) -> bool:
+    """Whether `name` can be a column as it is (dlt keeps it, no other name becomes it)."""
+    return (
+        isinstance(name, str) and len(name) <= 64 and name != UNKNOWN and _PLAIN.fullmatch(name) is not None
+    )
+
+
 def unknown_as_text(row: dict, known: frozenset[str] | set[str]) -> dict:
     """A dict row (loaded by dlt's own normaliser) under the rule sources/arrow.py applies to
     Arrow tables: a property outside `known` becomes text (`as_text`), so
-    `{}`, changing JSON types and integers beyond 64 bits neither fail nor vanish. Integers
-    beyond 64 bits inside known nested objects become their decimal text (dlt writes no wider)."""
-    return {k: fit_64(v) if k in known else as_text(v) for k, v in row.items()}
+    `{}`, changing JSON types and integers beyond 64 bits neither fail nor vanish; one whose name
+    is not `plain` goes into the `unknown_properties` object. Integers beyond 64 bits inside
+    known nested objects become their decimal text (dlt writes no wider)."""
+    out: dict = {}
+    others: dict = {}
+    for key, value in row.items():
+        if key in known:
+            out[key] = fit_64(value)
+        elif key == SHADOWED and isinstance(value, dict):
+            others.update(value)
+        elif plain(key):
+            out[key] = as_text(value)
+        else:
+            others[key] = value
+    if others:
+        out[UNKNOWN] = dumps(others)
+    return out
+
+
+def shadow(row: dict, name: str) -> dict:
+    """`row` with the vendor's own `name` moved aside (the source is about to set that key)."""
+    if name not in row:
+        return row
+    row = dict(row)
+    row.setdefault(SHADOWED, {})[name] = row.pop(name)
+    return row
 
 
 def as_text(value: Any) -> str | None:

@@ -109,7 +109,7 @@ def _timestamp(name: str, value: Any) -> str:
     return moment.isoformat()
 
 
-_EXTENDED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+_EXTENDED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
 
 
 def _boolean(name: str, value: Any) -> bool:

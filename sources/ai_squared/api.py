@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sources import exact_json
+from sources.exact_json import shadow
 from sources.http import JSONAPI, BadRequest, ConfigError, NotFound, VendorClient, VendorError, paginate
 from sources.toolkit import iso_ms
 from sources.validate import RowError, Shape, accept, require, sink_for
@@ -23,11 +24,6 @@ SYNCS_PER_PAGE = 100  # the sync list: one request per hundred syncs
 PROBE_RUNS = 100  # page 1 of an incremental read: more than a typical sync starts between loads
 
 
-def flatten(resource: dict) -> dict[str, Any]:
-    """JSON:API resource -> one row: the integer id next to the attributes."""
-    return {"id": int(resource["id"]), **resource["attributes"]}
-
-
 def rows(shape: Shape, page: list[Any], strict: bool = False, **context: Any) -> list[dict[str, Any]]:
     """A page's resources as checked rows; a malformed one is set aside (raw_ai_squared._rejected),
     or, with `strict` (the sync list, where a missing sync would read as deleted), fails the load.
@@ -37,7 +33,8 @@ def rows(shape: Shape, page: list[Any], strict: bool = False, **context: Any) ->
     flat: list[dict[str, Any]] = []
     for resource in page:
         if isinstance(resource, dict) and isinstance(resource.get("attributes"), dict):
-            flat.append({**context, "id": resource.get("id"), **resource["attributes"]})
+            # an attribute named `id` (the excerpts allow extra ones) must not replace the id
+            flat.append({**context, **shadow(resource["attributes"], "id"), "id": resource.get("id")})
         elif strict:
             shown = str(resource)[:80]
             raise VendorError(VENDOR, f"sync list: a row without attributes ({shown}); nothing loaded")
@@ -75,21 +72,20 @@ class AiSquaredApi:
             raise _setting_error(exc) from None
 
     def sync(self, sync_id: int) -> dict | None:
-        """One sync, or None when the server answers 404 (it was deleted)."""
+        """One sync, checked as a listed one is, or None when the server answers 404 (deleted)."""
         try:
-            return flatten(self.get(f"{API}/syncs/{sync_id}")["data"])
+            body = self.get(f"{API}/syncs/{sync_id}")
         except NotFound:
             return None
+        return rows(SYNC_SHAPE, [_data(body)], strict=True)[0]
 
-    def run(self, sync_id: int, run_id: int) -> dict | None:
-        """One run, or None when the server answers 404."""
+    def run(self, sync_id: int, run_id: int) -> list[dict] | None:
+        """One run, checked as a listed one is: `[run]`, `[]` when it was set aside, None on 404."""
         try:
-            return {
-                "sync_id": sync_id,
-                **flatten(self.get(f"{API}/syncs/{sync_id}/sync_runs/{run_id}")["data"]),
-            }
+            body = self.get(f"{API}/syncs/{sync_id}/sync_runs/{run_id}")
         except NotFound:
             return None
+        return rows(RUN_SHAPE, [_data(body)], sync_id=sync_id)
 
     def syncs(self) -> list[dict]:
         pages = self.pages(f"{API}/syncs", {"per_page": SYNCS_PER_PAGE})
@@ -142,6 +138,10 @@ class AiSquaredApi:
         path = f"{API}/syncs/{sync_id}/sync_runs/{run_id}/sync_records"
         for page in self.pages(path, params):
             yield rows(RECORD_SHAPE, page, sync_id=sync_id, sync_run_id=run_id)
+
+
+def _data(body: Any) -> Any:
+    return body.get("data") if isinstance(body, dict) else body
 
 
 def _setting_error(exc: BadRequest) -> Exception:

@@ -128,6 +128,6 @@ def pending_runs(api: AiSquaredApi, records_state: dict, batch: list[dict]) -> l
             if run is None:
                 log.warning("ai_squared: run %s of sync %s is gone; its records are dropped", run_id, sync_id)
                 del runs[run_id]
-            else:
-                out.append(run)
+            else:  # [] when set aside (raw_ai_squared._rejected): asked again next load
+                out.extend(run)
     return out

@@ -7,6 +7,7 @@ the sandbox, sit days away. The local clock is only the fallback for an answer w
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from sources.toolkit import poll_time
 from .tokens import VENDOR, UserToken
 
 SYNCS = "/api/syncs"
+log = logging.getLogger("syncscope.paragon")
 
 
 class ParagonApi:
@@ -31,7 +33,14 @@ class ParagonApi:
         """The user's syncs (no pagination is documented) and the poll time."""
         body, response = self._get(user, SYNCS)
         items = body.get("data") if isinstance(body, dict) else None
-        return [i for i in items or [] if isinstance(i, dict) and i.get("id")], poll_time(response)
+        listed = [i for i in items or [] if isinstance(i, dict)]
+        # An empty id is text like any other, but `GET /api/syncs/` is the list: it cannot be read.
+        blank = sum(1 for i in listed if i.get("id") in (None, ""))
+        if blank:
+            log.warning(
+                "paragon: %d sync(s) listed without an id for %s cannot be read; skipped", blank, user.label
+            )
+        return [i for i in listed if i.get("id") not in (None, "")], poll_time(response)
 
     def sync_status(self, user: UserToken, sync_id: str) -> tuple[dict, datetime]:
         """One SyncStatus and the poll time; NotFound when the sync is gone."""

@@ -24,7 +24,7 @@ import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 
 from sources.arrow import INT, TS, to_table
-from sources.exact_json import unknown_as_text
+from sources.exact_json import shadow, unknown_as_text
 from sources.toolkit import parse_timestamp
 from sources.toolkit import short_hash as digest  # 64 bits: collisions are no concern at this size
 from sources.validate import Shape, kinds_of
@@ -125,7 +125,8 @@ def typed_snapshot(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_row(run: dict, sync_id: str) -> dict[str, Any]:
-    return {**run, "sync_id": sync_id}
+    """The run with its sync's id (a run property of that name is kept aside, README)."""
+    return {**shadow(run, "sync_id"), "sync_id": sync_id}
 
 
 def runs_table(runs: list[dict]) -> pa.Table:
@@ -147,4 +148,10 @@ VIEW_SHAPE = Shape(
     keys=("id", "connector_id"),
 )
 STATS_SHAPE = Shape("sync_snapshots", {name: "bigint" for name in STATS_FIELDS})
-RUN_SHAPE = Shape("sync_runs", kinds_of(RUN_TYPES), required=("job_id",), keys=("job_id",))
+# `sync_id` is the source's own (run_row): a run property of that name is the vendor's, kept aside.
+RUN_SHAPE = Shape(
+    "sync_runs",
+    {k: v for k, v in kinds_of(RUN_TYPES).items() if k != "sync_id"},
+    required=("job_id",),
+    keys=("job_id",),
+)
