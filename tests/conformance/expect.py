@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -145,19 +146,47 @@ def property_kinds(spec_name: str, *path: str) -> dict[str, str]:
     return {name: _kind(prop, spec) for name, prop in _resolve(node, spec)["properties"].items()}
 
 
-def _compare(problems: list[str], where: str, served: dict, row: dict | None, known: dict[str, str]) -> None:
-    """Each served field of one object against its row (same name); fields neither known nor
-    `x_...` (unknown, checkable by name) are only required not to break the load."""
+PLAIN_NAME = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+
+
+def _compare(
+    problems: list[str],
+    where: str,
+    served: dict,
+    row: dict | None,
+    known: dict[str, str],
+    taken: frozenset[str] = frozenset(),
+) -> None:
+    """Each served field of one object against its row. A known field is the column of its name;
+    an unknown one (README, "Every value the specs allow") too when its name is a plain column
+    name, else (or when the source sets a field of that name itself, `taken`) it is the entry of
+    that name in the row's `unknown_properties` JSON object."""
     if row is None:
         problems.append(f"{where}: not in the warehouse")
         return
+    odd: dict[str, Any] | None = None
     for name, value in served.items():
-        kind = known.get(name) or ("unknown" if name.startswith("x_") else None)
-        if kind is None:
-            continue
-        why = mismatch(kind, value, row.get(name))
+        if name in known:
+            why = mismatch(known[name], value, row.get(name))
+        elif PLAIN_NAME.fullmatch(name) and name not in taken:
+            why = mismatch("unknown", value, row.get(name))
+        else:
+            if odd is None:
+                odd = _odd_properties(row.get("unknown_properties"))
+            why = None if name in odd and same_json(odd[name], value) else f"unknown_properties hold {odd}"
         if why:
             problems.append(f"{where}: {name}: served {value!r}, {why}")
+
+
+def _odd_properties(cell: tuple[str, Any] | None) -> dict[str, Any]:
+    """The row's `unknown_properties` object ({} when there is none)."""
+    if cell is None or cell[1] is None:
+        return {}
+    parsed = json.loads(cell[1])
+    return parsed if isinstance(parsed, dict) else {}
+
+
+ID = frozenset({"id"})  # set by the source from the JSON:API id: an attribute of that name is odd
 
 
 def ai_squared_problems(db: Path, served: dict[tuple, Any], world: AiSquaredWorld) -> list[str]:
@@ -181,11 +210,11 @@ def ai_squared_problems(db: Path, served: dict[tuple, Any], world: AiSquaredWorl
             _compare(problems, f"syncs {key[1]}", flat, syncs.get((key[1],)), sync_kinds)
         elif key[0] == "run":  # its sync's id from the URL when the attributes leave it out
             row = runs.get((key[2],))
-            _compare(problems, f"sync_runs {key[2]}", {"sync_id": key[1], **attrs}, row, run_kinds)
+            _compare(problems, f"sync_runs {key[2]}", {"sync_id": key[1], **attrs}, row, run_kinds, ID)
         else:
             where = f"sync_records run {key[2]} record {key[3]}"
             ids = {"sync_id": key[1], "sync_run_id": key[2]}
-            _compare(problems, where, {**ids, **attrs}, records.get((key[2], key[3])), record_kinds)
+            _compare(problems, where, {**ids, **attrs}, records.get((key[2], key[3])), record_kinds, ID)
     return problems
 
 
@@ -200,6 +229,9 @@ TIMBAL_SYNC_COLUMNS = (
     "connector_id", "name", "source_kind", "connection_ref", "source_schema", "source_table",
     "cursor_column", "kb_uid", "dest_table", "interval_secs", "enabled", "created_at", "updated_at",
 )  # fmt: skip
+
+
+SNAPSHOT_SET = frozenset({"sync_id", "polled_at"})  # the snapshot key, set by the source
 
 
 def timbal_problems(db: Path, served: dict[tuple, Any], world: TimbalWorld) -> list[str]:
@@ -220,12 +252,14 @@ def timbal_problems(db: Path, served: dict[tuple, Any], world: TimbalWorld) -> l
         _compare(problems, f"syncs {sync_id!r}", config, syncs.get((sync_id,)), view_kinds)
         snapshot = snapshots.get((sync_id,))
         rest = {k: v for k, v in view.items() if k not in TIMBAL_SYNC_COLUMNS and k != "id"}
-        _compare(problems, f"sync_snapshots {sync_id!r}", rest, snapshot, view_kinds)
-        _compare(problems, f"sync_snapshots {sync_id!r} stats", detail["stats"], snapshot, stats_kinds)
+        _compare(problems, f"sync_snapshots {sync_id!r}", rest, snapshot, view_kinds, SNAPSHOT_SET)
+        stats = detail["stats"]
+        _compare(problems, f"sync_snapshots {sync_id!r} stats", stats, snapshot, stats_kinds, SNAPSHOT_SET)
         for run in detail["recent_runs"]:
             row = runs.get((run["job_id"],))
-            _compare(problems, f"sync_runs {run['job_id']!r}", {**run, "sync_id": sync_id}, row,
-                     {**run_kinds, "sync_id": "string"})  # fmt: skip
+            where = f"sync_runs {run['job_id']!r}"
+            _compare(problems, where, run, row, run_kinds, frozenset({"sync_id"}))
+            _compare(problems, where, {"sync_id": sync_id}, row, {"sync_id": "string"})
     return problems
 
 
