@@ -44,8 +44,9 @@ def mixed_value(identity: str) -> Any:
 
 def big_number_value(value: float) -> int:
     """The whole number `big_number` serves in place of `value`: above 2^60 (past what a double
-    holds exactly, within 64 bits) for an even whole part, above 2^70 (beyond 64 bits) for odd."""
-    return (2**60 if int(value) % 2 == 0 else 2**70) + int(value) * 1_000 + 1
+    holds exactly, within 64 bits) when its thousandths are even, above 2^70 (beyond 64 bits)
+    when odd."""
+    return (2**60 if round(value * 1000) % 2 == 0 else 2**70) + int(value) * 1_000 + 1
 
 
 def nul_text(value: str) -> str:

@@ -79,13 +79,15 @@ class AiSquaredApi:
             return None
         return rows(SYNC_SHAPE, [_data(body)], strict=True)[0]
 
-    def run(self, sync_id: int, run_id: int) -> list[dict] | None:
-        """One run, checked as a listed one is: `[run]`, `[]` when it was set aside, None on 404."""
+    def run(self, sync_id: int, run_id: int) -> dict | None:
+        """One run, checked as a listed one is; None when the server answers 404, or when the run
+        was set aside (raw_ai_squared._rejected names why)."""
         try:
             body = self.get(f"{API}/syncs/{sync_id}/sync_runs/{run_id}")
         except NotFound:
             return None
-        return rows(RUN_SHAPE, [_data(body)], sync_id=sync_id)
+        checked = rows(RUN_SHAPE, [_data(body)], sync_id=sync_id)
+        return checked[0] if checked else None
 
     def syncs(self) -> list[dict]:
         pages = self.pages(f"{API}/syncs", {"per_page": SYNCS_PER_PAGE})

@@ -125,9 +125,9 @@ def pending_runs(api: AiSquaredApi, records_state: dict, batch: list[dict]) -> l
             if (sync_id, run_id) in in_batch:
                 continue
             run = api.run(int(sync_id), int(run_id))
-            if run is None:
+            if run is None:  # 404, or set aside (raw_ai_squared._rejected says why)
                 log.warning("ai_squared: run %s of sync %s is gone; its records are dropped", run_id, sync_id)
                 del runs[run_id]
-            else:  # [] when set aside (raw_ai_squared._rejected): asked again next load
-                out.extend(run)
+            else:
+                out.append(run)
     return out

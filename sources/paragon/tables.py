@@ -14,6 +14,7 @@ from typing import Any
 
 from dlt.common.schema.typing import TTableSchemaColumns
 
+from sources.exact_json import SHADOWED, unknown_as_text
 from sources.toolkit import parse_timestamp, short_hash
 
 from .poll import Observation
@@ -79,10 +80,30 @@ def snapshot_state(status: dict) -> tuple:
     )
 
 
+# What the excerpt names; other properties follow the unknown-property rule (README).
+STATUS_FIELDS = frozenset(
+    {"status", "credentialId", "summary", "rateLimitBackoffMs", "reason", "incrementalAccumulatorFrequency"}
+)
+SUMMARY_FIELDS = frozenset({"totalRecords", "syncedRecordsCount", "lastSyncedAt", "latestCursor"})
+
+
 def snapshot_row(obs: Observation, first_seen_at: datetime) -> dict[str, Any]:
-    """One sync_status_snapshots row for the poll that saw the change."""
+    """One sync_status_snapshots row for the poll that saw the change; properties the excerpt
+    does not name are kept as the README's rule says (a `summary` column holds the summary's)."""
     assert obs.status is not None and obs.polled_at is not None
     status, summary = obs.status, obs.status.get("summary") or {}
+    row = _known_snapshot(obs, first_seen_at, status, summary)
+    extra = {k: v for k, v in status.items() if k not in STATUS_FIELDS}
+    if isinstance(summary, dict) and summary.keys() - SUMMARY_FIELDS:
+        extra["summary"] = {k: v for k, v in summary.items() if k not in SUMMARY_FIELDS}
+    taken = {k: v for k, v in extra.items() if k in row}  # e.g. a vendor `polled_at`: kept aside
+    row.update({k: v for k, v in extra.items() if k not in row})
+    if taken:
+        row[SHADOWED] = taken
+    return unknown_as_text(row, SNAPSHOT_COLUMNS.keys())
+
+
+def _known_snapshot(obs: Observation, first_seen_at: datetime, status: dict, summary: dict) -> dict[str, Any]:
     return {
         "sync_id": obs.sync_id,
         "first_seen_at": first_seen_at,

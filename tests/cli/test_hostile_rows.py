@@ -8,11 +8,11 @@ refuses is moved aside (named in a warning) so the next run starts clean.
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.runner import VendorResult, run_vendor, state_dir
@@ -117,25 +117,24 @@ def test_a_package_the_warehouse_refuses_is_moved_aside_and_the_next_run_is_clea
     """A load job that fails on every try (DuckDB refusing the file) would leave the package
     pending, and dlt would retry it, and fail, on every later run."""
     from dlt.common.destination.exceptions import DestinationTransientException
-    from dlt.destinations.insert_job_client import InsertValuesLoadJob
+    from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
 
     db = tmp_path / "w.duckdb"
     world = box.world.paragon
     ids = sorted(s["id"] for s in world.truth_syncs())
-    served, insert = ParagonApi.sync_status, InsertValuesLoadJob.run
+    served, insert = ParagonApi.sync_status, DuckDbCopyJob.run
 
     def poisoned(self: ParagonApi, user: object, sync_id: str) -> tuple[dict, object]:
         body, polled_at = served(self, user, sync_id)
         return ({**body, "reason": "POISON"} if sync_id == ids[0] else body), polled_at
 
-    def refusing(self: InsertValuesLoadJob) -> None:
-        with gzip.open(self._file_path, "rt") as text:  # dlt writes its insert files gzipped
-            poisoned = "POISON" in text.read()
-        if poisoned:
+    def refusing(self: DuckDbCopyJob) -> None:
+        # Paragon's tables are written as Parquet (NUL characters survive it, issue 19)
+        if "POISON" in str(pq.read_table(self._file_path).to_pydict()):
             raise DestinationTransientException("the warehouse refuses this file")
         insert(self)
 
-    monkeypatch.setattr(InsertValuesLoadJob, "run", refusing)
+    monkeypatch.setattr(DuckDbCopyJob, "run", refusing)
     monkeypatch.setattr(ParagonApi, "sync_status", poisoned)
     monkeypatch.setenv("LOAD__RAISE_ON_MAX_RETRIES", "1")
     first = load(monkeypatch, box, "paragon", db)
@@ -160,26 +159,25 @@ def test_a_refused_package_left_by_an_earlier_version_is_moved_aside_and_this_ru
 ) -> None:
     """A poisoned package already pending (left before this fix) must not fail every run."""
     from dlt.common.destination.exceptions import DestinationTransientException
-    from dlt.destinations.insert_job_client import InsertValuesLoadJob
+    from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
 
     from pipelines import runner
 
     db = tmp_path / "w.duckdb"
     world = box.world.paragon
     ids = sorted(s["id"] for s in world.truth_syncs())
-    served, insert = ParagonApi.sync_status, InsertValuesLoadJob.run
+    served, insert = ParagonApi.sync_status, DuckDbCopyJob.run
 
     def poisoned(self: ParagonApi, user: object, sync_id: str) -> tuple[dict, object]:
         body, polled_at = served(self, user, sync_id)
         return ({**body, "reason": "POISON"} if sync_id == ids[0] else body), polled_at
 
-    def refusing(self: InsertValuesLoadJob) -> None:
-        with gzip.open(self._file_path, "rt") as text:
-            if "POISON" in text.read():
-                raise DestinationTransientException("the warehouse refuses this file")
+    def refusing(self: DuckDbCopyJob) -> None:
+        if "POISON" in str(pq.read_table(self._file_path).to_pydict()):
+            raise DestinationTransientException("the warehouse refuses this file")
         insert(self)
 
-    monkeypatch.setattr(InsertValuesLoadJob, "run", refusing)
+    monkeypatch.setattr(DuckDbCopyJob, "run", refusing)
     monkeypatch.setenv("LOAD__RAISE_ON_MAX_RETRIES", "1")
     monkeypatch.setattr(ParagonApi, "sync_status", poisoned)
     with monkeypatch.context() as old_version:  # as before the fix: the package stays pending

@@ -156,6 +156,9 @@ def test_unknown_property_loads_as_its_json_text(box: Sandbox, load: Loader, db:
     assert sorted(stored) == sorted((i, expected(str(i))) for i in ai_runs(box))
     stored = query(db, "select job_id, cast(extra_info as varchar) from raw_timbal.sync_runs")
     assert sorted(stored) == sorted((j, expected(j)) for j in timbal_windows(box))
+    load_with(box, load, "paragon", f"{kind}:extra_info")
+    stored = query(db, "select sync_id, extra_info from raw_paragon.sync_status_snapshots")
+    assert sorted(stored) == sorted((s["id"], expected(s["id"])) for s in box.world.paragon.truth_syncs())
 
 
 def test_unknown_property_with_an_odd_or_taken_name_loads_into_one_object(
@@ -164,6 +167,12 @@ def test_unknown_property_with_an_odd_or_taken_name_loads_into_one_object(
     """`Status` would land on `status` and `id` would replace the run id: both are kept aside."""
     load_with(box, load, "ai_squared", "mixed_types:Status")
     load_with(box, load, "timbal", "mixed_types:sync_id")
+    load_with(box, load, "paragon", "mixed_types:polled_at")
+    stored = query(db, "select sync_id, unknown_properties from raw_paragon.sync_status_snapshots")
+    syncs = box.world.paragon.truth_syncs()
+    assert sorted(stored) == sorted(
+        (s["id"], json.dumps({"polled_at": mixed_value(s["id"])}, separators=(",", ":"))) for s in syncs
+    )
     stored = query(db, "select id, unknown_properties from raw_ai_squared.sync_runs")
     assert sorted(stored) == sorted(
         (i, json.dumps({"Status": mixed_value(str(i))}, separators=(",", ":"))) for i in ai_runs(box)
@@ -274,12 +283,15 @@ def test_timbal_run_with_an_empty_job_id_loads(box: Sandbox, load: Loader, db: P
     assert query(db, "select count(*) from raw_timbal.sync_runs")[0][0] == len(timbal_windows(box))
 
 
-# a run read again by its own URL (its records met a 404 on the first load): case 1 on main ---------
-def test_a_run_read_by_its_own_url_loads_like_a_listed_one(box: Sandbox, load: Loader, db: Path) -> None:
-    box.set_faults("ai_squared", Faults(spec_room="nanos", records_404_once=True))
-    assert load(box, "ai_squared").status == "loaded"
+# a run read again by its own URL (its records met a 404 on the first load): cases 1 and 4 on main --
+@pytest.mark.parametrize(("knob", "mode"), [("nanos", "failed"), ("big_number:duration", "all")])
+def test_a_run_read_by_its_own_url_loads_like_a_listed_one(
+    box: Sandbox, load: Loader, db: Path, knob: str, mode: str
+) -> None:
+    box.set_faults("ai_squared", Faults(spec_room=knob, records_404_once=True))
+    assert load(box, "ai_squared", records_mode=mode).status == "loaded"
     box.reset_requests("ai_squared")
-    result = load(box, "ai_squared")
+    result = load(box, "ai_squared", records_mode=mode)
     assert result.status == "loaded", result.message
     single = [
         r.target
@@ -291,7 +303,14 @@ def test_a_run_read_by_its_own_url_loads_like_a_listed_one(box: Sandbox, load: L
     truth = ai_runs(box)[run_id]
     stored = query(
         db,
-        "select epoch_us(created_at), epoch_us(updated_at) from raw_ai_squared.sync_runs "
+        "select epoch_us(created_at), epoch_us(updated_at), duration from raw_ai_squared.sync_runs "
         f"where id = {run_id}",
     )
-    assert stored == [(micros(truth["created_at"]) + 999, micros(truth["updated_at"]) + 999)]
+    if knob == "nanos":
+        assert stored == [
+            (micros(truth["created_at"]) + 999, micros(truth["updated_at"]) + 999, truth["duration"])
+        ]
+    else:
+        assert 2**60 < big_number_value(truth["duration"]) < 2**63, "a value Arrow refused as a Python int"
+        expected = float(big_number_value(truth["duration"]))
+        assert stored == [(micros(truth["created_at"]), micros(truth["updated_at"]), expected)]
