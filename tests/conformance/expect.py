@@ -146,7 +146,7 @@ def property_kinds(spec_name: str, *path: str) -> dict[str, str]:
     return {name: _kind(prop, spec) for name, prop in _resolve(node, spec)["properties"].items()}
 
 
-PLAIN_NAME = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+PLAIN_NAME = re.compile(r"[a-z][a-z0-9]{0,63}(?:_[a-z0-9]+)*")  # a letter first; dlt renames "12abc"
 
 
 def _compare(
@@ -168,7 +168,7 @@ def _compare(
     for name, value in served.items():
         if name in known:
             why = mismatch(known[name], value, row.get(name))
-        elif PLAIN_NAME.fullmatch(name) and name not in taken:
+        elif PLAIN_NAME.fullmatch(name) and len(name) <= 64 and name not in taken | {"unknown_properties"}:
             why = mismatch("unknown", value, row.get(name))
         else:
             if odd is None:
@@ -263,6 +263,12 @@ def timbal_problems(db: Path, served: dict[tuple, Any], world: TimbalWorld) -> l
     return problems
 
 
+_STATUS = spec_dict("paragon_get_sync_status")["components"]["schemas"]["SyncStatus"]["properties"]
+STATUS_FIELDS = frozenset(_STATUS) | {"incrementalAccumulatorFrequency"}  # the latter: VENDORS.md
+SUMMARY_FIELDS = frozenset(_STATUS["summary"]["properties"])
+PARAGON_SET = frozenset({"sync_id", "first_seen_at", "polled_at", "user_id", "summary", "unknown_properties"})
+
+
 def paragon_problems(db: Path, served: dict[tuple, Any], world: ParagonWorld) -> list[str]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -294,7 +300,17 @@ def paragon_problems(db: Path, served: dict[tuple, Any], world: ParagonWorld) ->
         )
         snapshot_kinds["last_synced_at"] = "date-time"
         where = f"sync_status_snapshots {sync_id!r}"
-        _compare(problems, where, snapshot, snapshots.get((sync_id,)), snapshot_kinds)
+        row = snapshots.get((sync_id,))
+        _compare(problems, where, snapshot, row, snapshot_kinds)
+        # Unknown properties (README rule); those of `summary` as one JSON object in `summary`.
+        extras = {k: v for k, v in obj.items() if k not in STATUS_FIELDS}
+        if row is not None:
+            _compare(problems, where, extras, row, {}, frozenset(snapshot) | PARAGON_SET)
+        inner = {k: v for k, v in summary.items() if k not in SUMMARY_FIELDS}
+        if inner and row is not None:
+            held = _odd_properties(row.get("summary"))
+            if not same_json(held, inner):
+                problems.append(f"{where}: summary: served unknown {inner!r}, stored {held!r}")
         sync = {
             "integration": item.get("integration"), "pipeline": item.get("pipeline"), "status": obj["status"],
             "reason": obj.get("reason"), "credential_id": credential,
