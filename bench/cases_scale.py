@@ -1,7 +1,7 @@
 """Cases 4-5: peak memory of a full load at 1 M and 5 M records, and the models on a big warehouse.
 
 Memory is sampled per load step (extract / normalize / load), so a peak is attributed to the
-step that made it. The product's load settings (pipelines/load_settings.py: DuckDB memory_limit
+step that made it. The product's load settings (pipelines/dlt_setup.py: DuckDB memory_limit
 512MB, dlt extract next_item_mode fifo) are the target's figures; beside them, once each, the
 loads with dlt's and DuckDB's defaults (what those settings were chosen against) and with only
 one of the two settings, so the table shows what each one buys.

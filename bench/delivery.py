@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from bench.results import machine
 from pipelines.deliver import DeliverSettings, changes, deliver
+from pipelines.warehouse_reads import first_column
 from tests.deliver.pg_server import remove, start_server
 
 BEGIN, END = "<!-- delivery: begin -->", "<!-- delivery: end -->"
@@ -42,12 +43,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 def ceiling(db: Path, url: str, folder: Path) -> tuple[int, float, float]:
     """Rows, seconds of COPY alone, and seconds with the Parquet -> CSV conversion, all marts."""
     with duckdb.connect(str(db), read_only=True) as con:
-        marts = [
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts'"
-            ).fetchall()
-        ]
+        marts = first_column(con, "select table_name from duckdb_tables() where schema_name = 'marts'")
         for mart in marts:
             con.execute(f"copy marts.{mart} to '{folder / mart}.parquet' (format parquet)").fetchall()
     rows, copy_s, total_s = 0, 0.0, 0.0

@@ -29,8 +29,8 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 # Imported before the clock starts, for every kind alike.
 from bench import rest_api_load
 from bench.ceiling import crawl
-from pipelines.load_settings import release_memory
-from pipelines.runner import _source_factory, pinned_settings, pipeline_for
+from pipelines.dlt_setup import pipeline_for, release_memory
+from pipelines.runner import build_source
 from sources.http import close_clients
 
 KINDS = ("syncscope", "rest_api", "ceiling")
@@ -57,7 +57,7 @@ def _syncscope(db: Path) -> dict[str, Any]:
     """
     pipeline = pipeline_for("ai_squared", db)
     # Built as run_vendor builds it: settings pinned to their own keys, then the source.
-    source = _source_factory("ai_squared")(**pinned_settings("ai_squared"))
+    source = build_source("ai_squared")
     phases: dict[str, float] = {}
     rows: dict[str, int] = {}
     for name in ("extract", "normalize", "load"):

@@ -7,8 +7,9 @@ reasons and `syncscope alert` (pipelines/alerts/rules.py) turns the same breache
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from pipelines.report import load_health
+from pipelines.warehouse_reads import load_health
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def breaches(rows: list[dict], limits: Thresholds) -> list[dict]:
     return out
 
 
-def check(db: object, limits: Thresholds) -> tuple[list[dict], list[dict]]:
+def check(db: Path, limits: Thresholds) -> tuple[list[dict], list[dict]]:
+    """Every sync's health, worst first, and those breaching `limits`."""
     rows = load_health(db)
     return rows, breaches(rows, limits)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipelines import config_dir, logs
+from pipelines import config_dir, dlt_setup, logs
 from pipelines.commands.alert import alert_command
 from pipelines.commands.check import check_command
 from pipelines.commands.deliver import deliver_command
@@ -38,6 +38,7 @@ def main(config_dir_path: Path | None = None, **_: object) -> None:
     except config_dir.ConfigDirError as exc:
         raise click.UsageError(str(exc)) from None
     logs.setup("text")
+    dlt_setup.quiet_arrow_hints()
 
 
 main.add_command(alert_command)

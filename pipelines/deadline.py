@@ -17,8 +17,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
+from pipelines.exit_codes import EXIT_DEADLINE
+
 DEFAULT_TIMEOUT_S = 3600  # 4 schedule ticks of 15 minutes
-EXIT_DEADLINE = 9
 
 
 class Deadline:

@@ -1,33 +1,31 @@
 """`syncscope report --html`: one self-contained page of fleet health, for people without a terminal.
 
 The page is a single file that opens offline (attached to a mail, kept as a CI artefact): inline
-CSS, inline SVG charts drawn in Python (pipelines/charts.py), no script at all, and a Content
-Security Policy that forbids the browser from fetching anything, so a stray URL could never make
-it phone home. Everything read from the warehouse is HTML-escaped: sync names and error messages
-come from the vendors and may hold any text.
+CSS (pipelines/html_style.py), inline SVG charts drawn in Python (pipelines/charts.py), no script
+at all, and a Content Security Policy that forbids the browser from fetching anything, so a stray
+URL could never make it phone home. What it shows is read in one pass beforehand
+(pipelines/warehouse_reads.load_page): rendering never touches the warehouse. Everything read
+from the warehouse is HTML-escaped: sync names and error messages come from the vendors and may
+hold any text.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 
-import duckdb
 import numpy as np
 
-from pipelines import charts, html_anomalies
+from pipelines import charts
 from pipelines.alerts.report import html_table as incidents_table
-from pipelines.alerts.report import open_incidents
-from pipelines.report import SEVERITY, age, load_health, percent, seconds_text
-from pipelines.warehouse import connect
+from pipelines.alerts.rules import RULES
+from pipelines.html_style import STYLE
+from pipelines.report import age, percent, seconds_text
+from pipelines.warehouse_reads import SEVERITY, TOP_ANOMALIES, WINDOW_DAYS, PageData, load_page
 
-MARTS = ("sync_health", "sync_daily", "sync_runs", "record_errors", "syncs", "as_of")
 VENDOR_NAMES = {"ai_squared": "AI Squared", "timbal": "Timbal", "paragon": "Paragon"}
-WINDOW_DAYS = 30  # charts cover the window of success_rate_30d and of the duration percentiles
-TOP_ERRORS = 15
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 RUN = "run <code>syncscope run</code> (or <code>syncscope {}</code>)"
 NO_MARTS = "This warehouse has no marts yet: " + RUN.format("models") + "."
@@ -43,84 +41,11 @@ def vendor_name(vendor: str) -> str:
     return VENDOR_NAMES.get(vendor, vendor)
 
 
-@dataclass
-class PageData:
-    """What the page shows, read in one pass so that rendering never touches the warehouse."""
-
-    db: Path
-    marts_missing: bool = False
-    as_of: datetime | None = None
-    degraded_below: float | None = None
-    health: list[dict] = field(default_factory=list)
-    daily: dict[str, list[tuple[date, int, int]]] = field(default_factory=dict)
-    runs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # kind -> vendor -> values
-    errors: list[dict] = field(default_factory=list)
-    incidents: list[dict] = field(default_factory=list)  # open alert incidents (syncscope alert)
-    anomalies: list[dict] = field(default_factory=list)  # newest first (html_anomalies.TOP)
-    anomaly_days: dict[str, dict[date, list[str]]] = field(default_factory=dict)  # vendor -> day -> texts
-
-    @property
-    def vendors(self) -> list[str]:
-        """Vendors with syncs in the warehouse, in the CLI's usual order."""
-        order = list(VENDOR_NAMES)
-        present = {r["vendor"] for r in self.health}
-        return sorted(present, key=lambda v: (order.index(v) if v in order else len(order), v))
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    relation = con.execute(sql)
-    names = [d[0] for d in relation.description]
-    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
-
-
-WINDOW = f"(select as_of - interval {WINDOW_DAYS} day from marts.as_of)"
-DAILY_SQL = f"""select vendor, day, sum(succeeded) as ok, sum(failed) as bad from marts.sync_daily
-    where day > cast({WINDOW} as date) and day <= (select cast(as_of as date) from marts.as_of)
-    group by vendor, day order by vendor, day"""
-RUNS_SQL = f"""select vendor, duration_s, rows_per_s from marts.sync_runs
-    where ended_at > {WINDOW} and ended_at <= (select as_of from marts.as_of)"""
-ERRORS_SQL = f"""with named as (
-        select e.*, coalesce(s.sync_name, e.sync_id) as sync_name
-        from marts.record_errors as e left join marts.syncs as s using (vendor, sync_id)
-    )
-    select vendor, error_fingerprint, sum(failed_records) as failed_records,
-        count(distinct sync_id) as syncs, arg_max(sync_name, failed_records) as worst_sync,
-        arg_max(example_error, last_seen_at) as example_error, max(last_seen_at) as last_seen_at
-    from named group by vendor, error_fingerprint
-    order by failed_records desc, vendor, error_fingerprint limit {TOP_ERRORS}"""
-
-
-def load_page(db: Path) -> PageData:
-    """Everything the page needs; a warehouse without marts or without loads is a page, not an error."""
-    data = PageData(db)
-    with connect(db, read_only=True) as con:
-        con.execute("set TimeZone = 'UTC'")
-        found = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'marts' and table_name in "
-            f"({', '.join(repr(m) for m in MARTS)})"
-        ).fetchall()[0][0]
-        if found < len(MARTS):
-            data.marts_missing = True
-            return data
-        data.as_of, data.degraded_below = con.execute(
-            "select as_of, degraded_below from marts.as_of"
-        ).fetchone()
-        if data.as_of is None:
-            return data
-        for row in _rows(con, DAILY_SQL):
-            data.daily.setdefault(row["vendor"], []).append((row["day"], int(row["ok"]), int(row["bad"])))
-        runs = con.execute(RUNS_SQL).fetchnumpy()
-        for kind, column in (("duration", "duration_s"), ("throughput", "rows_per_s")):
-            values = np.ma.filled(np.ma.asarray(runs[column], dtype=float), np.nan)
-            vendors = np.asarray(runs["vendor"], dtype=object)
-            data.runs[kind] = {
-                str(v): values[(vendors == v) & ~np.isnan(values)] for v in sorted(set(vendors.tolist()))
-            }
-        data.errors = _rows(con, ERRORS_SQL)
-        data.anomalies, data.anomaly_days = html_anomalies.load(con, WINDOW)
-    data.health = load_health(db)
-    data.incidents = open_incidents(db)
-    return data
+def vendors(data: PageData) -> list[str]:
+    """Vendors with syncs in the warehouse, in the CLI's usual order."""
+    order = list(VENDOR_NAMES)
+    present = {r["vendor"] for r in data.health}
+    return sorted(present, key=lambda v: (order.index(v) if v in order else len(order), v))
 
 
 def _section(title: str, sub: str, content: str) -> str:
@@ -133,7 +58,7 @@ def _summary(data: PageData) -> str:
     cards = [f"<div class='card'><b>{len(data.health):,}</b><span>syncs</span></div>"]
     cards += [f"<div class='card {h}'><b>{n:,}</b><span>{h}</span></div>" for h, n in counts.items()]
     rows = []
-    for vendor in data.vendors:
+    for vendor in vendors(data):
         per = {h: sum(r["health"] == h and r["vendor"] == vendor for r in data.health) for h in SEVERITY}
         total = sum(per.values())
         bar = "".join(
@@ -164,7 +89,7 @@ def _rate_charts(data: PageData) -> str:
     last = data.as_of.date() if data.as_of else date.today()
     first = min([day for days in data.daily.values() for day, _, _ in days] or [last])
     figures = []
-    for vendor in data.vendors:
+    for vendor in vendors(data):
         days = data.daily.get(vendor, [])
         ok, bad = sum(d[1] for d in days), sum(d[2] for d in days)
         if ok + bad:
@@ -186,7 +111,7 @@ def _histograms(data: PageData, kind: str) -> str:
     edges = charts.log_bins(list(by_vendor.values()))
     fmt = charts.duration_label if kind == "duration" else charts.count_label
     figures = []
-    for vendor in data.vendors:
+    for vendor in vendors(data):
         values = by_vendor.get(vendor, np.array([]))
         positive, zeros = values[values > 0], int((values <= 0).sum())
         unit = "s" if kind == "duration" else "rows/s"
@@ -268,6 +193,24 @@ def _errors(data: PageData) -> str:
     )
 
 
+def _anomalies(data: PageData) -> str:
+    """The newest anomalies: when, which sync, and the sentence that explains each."""
+    if not data.anomalies:
+        return f"<p class='empty-note'>No anomaly in the last {WINDOW_DAYS} days.</p>"
+    body = "".join(
+        f"<tr><td class='num'>{r['point_at']:%Y-%m-%d %H:%M}</td>"
+        f"<td class='vendor'>{e(vendor_name(r['vendor']))}</td>"
+        f"<td class='name'>{e(r['sync_name'])}<small>{e(r['sync_id'])}</small></td>"
+        f"<td><span class='badge {e(r['direction'])}'>{e(r['direction'])}</span></td>"
+        f"<td>{e(r['explanation'])}<small>{e(r['metric'])} · {e(r['point'])}</small></td></tr>"
+        for r in data.anomalies
+    )
+    return (
+        "<table class='anomalies'><thead><tr><th class='num'>when (UTC)</th><th>vendor</th><th>sync</th>"
+        f"<th></th><th>what</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
 def render_page(data: PageData, limit: int | None = 50) -> str:
     when = f"{data.as_of:%Y-%m-%d %H:%M:%S} UTC" if data.as_of else "no load yet"
     meta = (
@@ -291,9 +234,9 @@ def render_page(data: PageData, limit: int | None = 50) -> str:
             _section("Worst syncs", "failing, stale, degraded, healthy, disabled; within each, lowest 7-day "
                      "success rate first (as in <code>syncscope report</code>)", _worst(data, limit)),
             _section("Latest anomalies", f"runs and days unusual for their own sync (z-score against its "
-                     f"28 days before), newest first, at most {html_anomalies.TOP}; red triangles on the "
+                     f"28 days before), newest first, at most {TOP_ANOMALIES}; red triangles on the "
                      "success-rate charts mark their days",
-                     html_anomalies.table(data.anomalies, vendor_name, WINDOW_DAYS)),
+                     _anomalies(data)),
             _section("Top error groups", "failed records grouped by error fingerprint (ids, numbers, emails "
                      "and quoted values masked)", _errors(data)),
         ))  # fmt: skip
@@ -301,7 +244,7 @@ def render_page(data: PageData, limit: int | None = 50) -> str:
         f"<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>Sync health · {e(when)} · syncscope</title><style>{charts.STYLE}</style></head>"
+        f"<title>Sync health · {e(when)} · syncscope</title><style>{STYLE}</style></head>"
         f"<body><main><header><h1>Sync health</h1><p class='meta'>{meta}</p></header>{body}"
         "<footer>syncscope · metric definitions in the README and in each <code>sql/marts/*.sql</code> header"
         "</footer></main></body></html>\n"
@@ -310,7 +253,7 @@ def render_page(data: PageData, limit: int | None = 50) -> str:
 
 def write_html(db: Path, path: Path, limit: int | None = 50) -> Path:
     """Write atomically (temp file, then rename): a browser refreshing the page never sees half of it."""
-    page = render_page(load_page(db), limit)
+    page = render_page(load_page(db, RULES), limit)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temp.write_text(page, encoding="utf-8")

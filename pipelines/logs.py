@@ -137,3 +137,19 @@ def setup(log_format: str) -> None:
         logger.addHandler(handler)
     root.setLevel(logging.WARNING)
     dlt_logger.propagate = False
+
+
+class QuietArrowMerge(logging.Filter):
+    """Drops dlt's warning on every Arrow table whose columns differ from their dlt hints: both of
+    syncscope's loads do it on purpose (the vendor loads send JSON as text, which DuckDB stores as
+    JSON; delivery sends timestamps to PostgreSQL as text, pipelines/deliver/transport.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+def quiet_arrow_merge_warnings() -> None:
+    """Install `QuietArrowMerge` on dlt's logger (once, however often called)."""
+    dlt_log = logging.getLogger("dlt")
+    if not any(isinstance(f, QuietArrowMerge) for f in dlt_log.filters):
+        dlt_log.addFilter(QuietArrowMerge())

@@ -1,8 +1,9 @@
-"""Run one vendor's dlt source into the DuckDB warehouse and say what happened.
+"""One vendor's load: its source built from its own settings, run into the DuckDB warehouse.
 
-Each vendor has its own pipeline (own state, own dataset `raw_<vendor>`), so one vendor's
-failure or schema change never blocks another's load. Pipeline state lives beside the database
-(`.<db name>.dlt/`), so two warehouses never share cursors.
+Each vendor has its own pipeline (own state, own dataset `raw_<vendor>`, pipelines/dlt_setup.py),
+so one vendor's failure or schema change never blocks another's load. The vendor's settings are
+its package's business (`sources/<vendor>/settings.py`): read here through that object only, so
+this module knows no vendor's keys. The result is a `VendorResult` with a one-line message.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.dlt_setup import SettingError, pipeline_for, release_memory, state_dir
 from pipelines.failures import failure_line, root_cause
-from pipelines.load_settings import SettingError, apply_extract_defaults, duckdb_destination, release_memory
 from pipelines.quarantine import move_aside
-from pipelines.redact import install_trace_scrubber, lock_down, register, scrub, scrub_exception
+from pipelines.redact import lock_down, register, scrub, scrub_exception
 from pipelines.rejected import describe, write_rejected
-from pipelines.settings import SettingInvalid, vendor_settings
 from pipelines.warehouse import (
     WarehouseHeld,
     busy_timeout,
@@ -32,25 +32,10 @@ from pipelines.warehouse import (
     patient_connections,
 )
 from sources.http import AuthError, ConfigError, DeadlineExceeded, VendorError, close_clients, stats_for
-from sources.toolkit import json_list
+from sources.settings import NotConfigured, SettingInvalid, VendorSettings
 from sources.validate import sink_for
 
 VENDORS = ("ai_squared", "timbal", "paragon")
-
-
-class _QuietArrowHints(logging.Filter):
-    """dlt warns on every Arrow table whose JSON-hinted text columns differ from the hints;
-    that is by design here (JSON arrives as text and DuckDB stores it as JSON)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "when merging arrow schema with dlt schema" not in record.getMessage()
-
-
-logging.getLogger("dlt").addFilter(_QuietArrowHints())
-
-
-class NotConfigured(Exception):
-    """The vendor has no credentials: skipped, not failed."""
 
 
 @dataclass
@@ -66,7 +51,7 @@ class VendorResult:
     warnings: list[str] = field(default_factory=list)  # rows set aside, a package moved aside
 
 
-def _source_factory(vendor: str) -> Callable[[], object]:
+def _source_factory(vendor: str) -> Callable[..., object]:
     """`sources.<vendor>.<vendor>`: every vendor package exposes its source under its own name."""
     try:
         module = importlib.import_module(f"sources.{vendor}")
@@ -77,62 +62,20 @@ def _source_factory(vendor: str) -> Callable[[], object]:
     return getattr(module, vendor)
 
 
-# Settings read only from their own key, `sources.<vendor>.<name>`. Left to dlt, an argument
-# with a default is also filled from a bare `NAME` in the environment, so a generic `API_KEY`
-# or `BASE_URL` meant for another tool would be sent to a vendor.
-PINNED = {
-    "ai_squared": ("base_url", "workspace_id", "login_email"),
-    "timbal": ("base_url", "org_id"),
-    "paragon": ("base_url",),
-}
-PINNED_SECRETS = {
-    "ai_squared": ("api_token", "login_password"),
-    "timbal": ("api_key",),
-    "paragon": ("user_tokens",),
-}
-REQUIRED = {"ai_squared": ("base_url",), "timbal": ("base_url", "org_id"), "paragon": ("base_url",)}
+def settings_for(vendor: str) -> type[VendorSettings]:
+    """`sources.<vendor>.settings.SETTINGS`: the vendor's own declaration of its settings."""
+    return importlib.import_module(f"sources.{vendor}.settings").SETTINGS
 
 
-def pinned_settings(vendor: str) -> dict[str, object]:
-    values: dict[str, object] = {}
-    for name in PINNED[vendor]:
-        key = f"sources.{vendor}.{name}"
-        value = dlt.secrets.get(key, str)  # secrets.toml first, as dlt would, then config.toml
-        values[name] = value if value is not None else dlt.config.get(key, str)
-    for name in PINNED_SECRETS[vendor]:
-        # No type hint: dlt then treats the lookup as a secret and keeps it out of its trace.
-        value = _json_list(dlt.secrets.get(f"sources.{vendor}.{name}"))
-        register(value)  # masked wherever it could surface: messages, logs, dlt's trace
-        # Secret files often end in a newline; a header with one would fail (and be quoted).
-        values[name] = value.strip() if isinstance(value, str) else value
-    missing = [name for name in REQUIRED[vendor] if values[name] in (None, "")]
-    if missing:
-        raise NotConfigured(f"{vendor}: not configured ({', '.join(missing)} missing); skipped")
-    return values
+def build_source(vendor: str) -> object:
+    """The vendor's source, its pinned settings read from their own keys and checked first.
 
-
-def _json_list(value: object) -> object:
-    """`'["t1", "t2"]'` from an environment variable -> a list (TOML gives a list already)."""
-    parsed = json_list(value) if isinstance(value, str) else None
-    return value if parsed is None else parsed
-
-
-def state_dir(db: Path) -> Path:
-    return db.resolve().parent / f".{db.name}.dlt"
-
-
-def pipeline_for(vendor: str, db: Path) -> dlt.Pipeline:
-    apply_extract_defaults()
-    folder = state_dir(db)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.chmod(0o700)  # dlt's files inside may be 0644: nobody else can reach them
-    install_trace_scrubber()
-    return dlt.pipeline(
-        pipeline_name=f"syncscope_{vendor}",
-        destination=duckdb_destination(db),
-        dataset_name=f"raw_{vendor}",
-        pipelines_dir=str(folder),
-    )
+    Secrets are registered for masking as soon as they are read. Raises NotConfigured,
+    SettingInvalid, or what dlt and the source raise while building (ConfigurationException,
+    AuthError, VendorError).
+    """
+    factory = _source_factory(vendor)
+    return factory(**settings_for(vendor).resolve(on_secret=register))
 
 
 def run_vendor(vendor: str, db: Path) -> VendorResult:
@@ -157,10 +100,7 @@ def _run_vendor(vendor: str, db: Path) -> VendorResult:
     stats = stats_for(vendor)
     stats.reset()
     try:
-        factory = _source_factory(vendor)
-        settings = pinned_settings(vendor)
-        settings.update(vendor_settings(vendor, factory, settings))
-        source = factory(**settings)
+        source = build_source(vendor)
     except (NotConfigured, ConfigFieldMissingException) as exc:
         return VendorResult(vendor, "skipped", _not_configured(vendor, exc))
     except SettingInvalid as exc:

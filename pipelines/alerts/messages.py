@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipelines.alerts.transitions import Transition
-from pipelines.report import SEVERITY as HEALTH_ORDER
+from pipelines.warehouse_reads import SEVERITY as HEALTH_ORDER
 
 VERBS = {"trigger": "New", "escalate": "Worse", "remind": "Still open", "resolve": "Resolved"}
 

@@ -1,34 +1,9 @@
-"""Open incidents for `syncscope report` and the HTML page: what on-call has been told is wrong."""
+"""Open incidents for `syncscope report` and the HTML page: what on-call has been told is wrong,
+as lines and as a table (read by pipelines/warehouse_reads.open_incidents)."""
 
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
-
-import duckdb
-
-from pipelines.alerts.rules import RULES
-
-OPEN_SQL = """
-select vendor, sync_id, sync_name, rule, severity, since, reason, last_notified_at
-from alerts.incidents where status = 'open'
-order by list_position(?, rule), since, vendor, sync_id
-"""
-
-
-def open_incidents(db: Path) -> list[dict]:
-    """Open incidents, worst rule first, then oldest; [] when alerts never ran on this warehouse."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        con.execute("set TimeZone = 'UTC'")
-        found = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'alerts' and table_name = 'incidents'"
-        ).fetchone()[0]
-        if not found:
-            return []
-        relation = con.execute(OPEN_SQL, [list(RULES)])
-        names = [d[0] for d in relation.description]
-        return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
 
 
 def lines(incidents: list[dict], limit: int | None = None) -> list[str]:

@@ -1,5 +1,5 @@
 """The alert rules: `check`'s thresholds (pipelines/check.py) plus the failed-record share of
-each sync's last run, evaluated on the marts at their as_of.
+each sync's last run, evaluated on the marts at their as_of (read by pipelines/warehouse_reads.py).
 
 A rule breach is keyed vendor:sync:rule; that key is the incident's identity, PagerDuty's
 dedup_key and the webhook's `dedup_key`, so every machine reading the same warehouse agrees.
@@ -12,6 +12,7 @@ from datetime import datetime
 
 import duckdb
 
+from pipelines import warehouse_reads
 from pipelines.alerts.config import AlertConfig, Limits
 from pipelines.check import RuleBreach, rule_breaches
 
@@ -49,27 +50,6 @@ class Evaluation:
     muted: list[Breach]  # breaching but muted at as_of
 
 
-# The newest finished run of each sync that counted records: failed / (synced + failed).
-LAST_RUN_SHARE = """
-select vendor, sync_id, run_id, rows_failed, rows_synced
-from (
-    select r.*, row_number() over (
-        partition by r.vendor, r.sync_id order by r.finished_at desc, r.run_id desc) as n
-    from marts.sync_runs as r cross join marts.as_of as a
-    where r.finished_at <= a.as_of and r.rows_failed is not null
-      and coalesce(r.rows_synced, 0) + r.rows_failed > 0
-)
-where n = 1
-"""
-
-
-def rows_of(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    """Every row of `sql` as a dict (the alert modules' one way to read the warehouse)."""
-    relation = con.execute(sql)
-    names = [d[0] for d in relation.description]
-    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
-
-
 def share_breach(share: dict | None, limits: Limits) -> RuleBreach | None:
     """The failed-record share of the last run over its limit (Multiwoven's row failure threshold)."""
     if share is None:
@@ -86,9 +66,9 @@ def share_breach(share: dict | None, limits: Limits) -> RuleBreach | None:
 def evaluate(con: duckdb.DuckDBPyConnection, config: AlertConfig) -> Evaluation:
     """Every rule on every sync at marts.as_of; muted breaches are set aside, not dropped."""
     con.execute("set TimeZone = 'UTC'")
-    as_of = con.execute("select max(as_of) from marts.as_of").fetchone()[0]
-    rows = rows_of(con, "select * from marts.sync_health order by vendor, sync_id")
-    shares = {(s["vendor"], s["sync_id"]): s for s in rows_of(con, LAST_RUN_SHARE)}
+    as_of = warehouse_reads.marts_as_of(con)
+    rows = warehouse_reads.health_by_sync(con)
+    shares = warehouse_reads.last_run_shares(con)
     found, muted = [], []
     for row in rows:
         limits = config.limits_for(row["vendor"], row["sync_id"])

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from pipelines.alerts.rules import RULES, Breach, rows_of
+from pipelines.alerts.rules import RULES, Breach
+from pipelines.warehouse_reads import rows_of, tables_present
 
 DDL = (
     "create schema if not exists alerts",
@@ -64,11 +65,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def has_state(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'alerts' "
-        "and table_name in ('incidents', 'notifications')"
-    ).fetchone()[0]
-    return found == 2
+    return tables_present(con, "alerts", ("incidents", "notifications")) == 2
 
 
 def open_incidents(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -16,8 +16,9 @@ from datetime import datetime
 
 import duckdb
 
-from pipelines.alerts.rules import RULES, rows_of
+from pipelines.alerts.rules import RULES
 from pipelines.alerts.state import has_state
+from pipelines.warehouse_reads import rows_of
 
 KIND_ORDER = {"escalate": 0, "trigger": 1, "remind": 2, "resolve": 3}
 

@@ -13,6 +13,7 @@ import duckdb
 from pipelines.alerts.config import AlertConfig, AlertConfigError, load_config
 from pipelines.alerts.engine import EXIT_CONFIG, EXIT_HELD, AlertOutcome, WarehouseNotReady, run_alerts
 from pipelines.alerts.messages import as_json, line
+from pipelines.commands.exits import exits
 from pipelines.commands.options import db_option
 from pipelines.lock import LockHeld, warehouse_lock
 
@@ -143,20 +144,13 @@ def alert_command(db: Path, dry_run: bool, as_json_output: bool, **flags: object
     """
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
-    try:
+    with exits("alert", {AlertConfigError: EXIT_CONFIG}):
         config = load_config(flags)
-    except AlertConfigError as exc:
-        click.echo(f"alert: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
     if not config.destinations and not dry_run:
         click.echo(f"alert: no destination configured: {NO_DESTINATION}", err=True)
         sys.exit(EXIT_CONFIG)
-    try:
-        with warehouse_lock(db):
-            outcome, error = alert_outcome(db, config, dry_run=dry_run)
-    except LockHeld as exc:
-        click.echo(f"alert: {exc}", err=True)
-        sys.exit(EXIT_HELD)
+    with exits("alert", {LockHeld: EXIT_HELD}), warehouse_lock(db):
+        outcome, error = alert_outcome(db, config, dry_run=dry_run)
     if outcome is None:
         click.echo(f"alert: {error}", err=True)
         sys.exit(EXIT_CONFIG)

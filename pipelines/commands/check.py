@@ -11,11 +11,12 @@ import click
 import dlt
 
 from pipelines.check import Thresholds, check
+from pipelines.commands.exits import exits
 from pipelines.commands.options import db_option
-from pipelines.jobs import EXIT_HELD
-from pipelines.report import WarehouseUnreadable
+from pipelines.exit_codes import EXIT_HELD
 from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld, WarehousePathError
+from pipelines.warehouse_reads import WarehouseUnreadable
 
 
 def _configured(name: str, kind: type, fallback: float | None) -> object:
@@ -65,14 +66,9 @@ def check_command(
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
     limits = Thresholds(min_success_rate, max_staleness_factor, max_failing_streak, max_anomalies)
-    try:
+    unreadable = (WarehouseUnreadable, WarehousePathError)  # exit 2, not 1: that reads as breaches
+    with exits("check", {unreadable: 2, WarehouseHeld: EXIT_HELD}, text=plain):
         rows, found = check(db, limits)
-    except (WarehouseUnreadable, WarehousePathError) as exc:  # not "1": that reads as breaches
-        click.echo(f"check: {plain(exc)}", err=True)
-        sys.exit(2)
-    except WarehouseHeld as exc:
-        click.echo(f"check: {plain(exc)}", err=True)
-        sys.exit(EXIT_HELD)
     if as_json:
         keys = ("vendor", "sync_id", "sync_name", "health", "success_rate_7d", "seconds_since_success",
                 "staleness_s", "expected_interval_s", "consecutive_failures", "open_anomalies",

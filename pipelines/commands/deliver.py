@@ -7,22 +7,20 @@ from pathlib import Path
 
 import click
 
+from pipelines.commands.exits import exits
 from pipelines.commands.options import db_option
 from pipelines.deliver import DeliverConfigError, DeliverSettings, DeliveryError, deliver
 from pipelines.deliver.settings import check_driver, read_settings, resolve_configuration
-from pipelines.jobs import EXIT_CONFIG, EXIT_DELIVER, EXIT_LOCKED
+from pipelines.exit_codes import EXIT_CONFIG, EXIT_DELIVER, EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
 
 
 def delivery_settings(command: str, destination: str | None = None) -> DeliverSettings:
     """`[deliver]` read and its credentials resolved before any work; exits 2 in one line if wrong."""
-    try:
+    with exits(command, {DeliverConfigError: EXIT_CONFIG}):
         settings = read_settings(destination)
         resolve_configuration(settings)
         check_driver(settings)
-    except DeliverConfigError as exc:
-        click.echo(f"{command}: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
     return settings
 
 
@@ -48,18 +46,13 @@ def deliver_command(db: Path, destination: str | None) -> None:
     if not db.exists():
         click.echo(f"deliver: {db} does not exist: run `syncscope run` first", err=True)
         sys.exit(EXIT_CONFIG)
-    try:
-        with warehouse_lock(db):
-            done = deliver(db, settings)
-    except LockHeld as exc:
-        click.echo(f"deliver: {exc}", err=True)
-        sys.exit(EXIT_LOCKED)
-    except DeliverConfigError as exc:
-        click.echo(f"deliver: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
-    except DeliveryError as exc:
-        click.echo(f"deliver: failed: {exc}", err=True)
-        sys.exit(EXIT_DELIVER)
+    failures = {
+        LockHeld: EXIT_LOCKED,
+        DeliverConfigError: EXIT_CONFIG,
+        DeliveryError: (EXIT_DELIVER, "failed: "),
+    }
+    with exits("deliver", failures), warehouse_lock(db):
+        done = deliver(db, settings)
     sent = sum(done.sent.values())
     click.echo(
         f"deliver     {done.destination} {done.dataset}: {done.version}, {sum(done.rows.values()):,} rows "

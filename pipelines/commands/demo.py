@@ -15,8 +15,10 @@ import duckdb
 
 from pipelines.commands.options import db_option
 from pipelines.commands.run import execute
+from pipelines.dlt_setup import state_dir
 from pipelines.report import console, render
-from pipelines.runner import VENDORS, state_dir
+from pipelines.runner import VENDORS
+from pipelines.warehouse_reads import tables_present
 from sandbox.config import SIZES, WorldConfig
 from sandbox.service import Sandbox
 
@@ -43,12 +45,7 @@ def fresh_demo_database(db: Path) -> None:
     if db.exists():
         try:
             with duckdb.connect(str(db), read_only=True) as con:
-                made_by_demo = bool(
-                    con.execute(
-                        "select count(*) from information_schema.tables "
-                        "where table_schema = 'meta' and table_name = 'demo_marker'"
-                    ).fetchall()[0][0]
-                )
+                made_by_demo = bool(tables_present(con, "meta", ["demo_marker"]))
         except duckdb.Error:
             made_by_demo = False
         if not made_by_demo:

@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from pipelines.anomaly_settings import configured_sensitivity
+from pipelines.commands.exits import exits
 from pipelines.commands.options import anomaly_sensitivity_option, db_option, iso_time_option
 from pipelines.data_tests import run_tests
-from pipelines.jobs import EXIT_HELD, EXIT_LOCKED
+from pipelines.exit_codes import EXIT_HELD, EXIT_LOCKED
 from pipelines.lock import LockHeld, warehouse_lock
 from pipelines.models import DEGRADED_BELOW, ModelError, build
 from pipelines.terminal import plain
@@ -43,22 +44,13 @@ def models(db: Path, as_of: datetime | None, degraded_below: float, anomaly_sens
     """
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` first")
-    try:
-        with warehouse_lock(db):  # a run loading meanwhile would fail on the held file
-            result = build(
-                db, as_of=as_of, degraded_below=degraded_below, anomaly_sensitivity=anomaly_sensitivity
-            )
-            tests = run_tests(db)
-            failed = [t for t in tests if t.failed]
-    except LockHeld as exc:
-        click.echo(f"models: {exc}", err=True)
-        sys.exit(EXIT_LOCKED)
-    except WarehouseHeld as exc:
-        click.echo(f"models: {exc}", err=True)
-        sys.exit(EXIT_HELD)
-    except ModelError as exc:
-        click.echo(f"models: {exc}", err=True)
-        sys.exit(1)
+    failures = {LockHeld: EXIT_LOCKED, WarehouseHeld: EXIT_HELD, ModelError: 1}
+    with exits("models", failures), warehouse_lock(db):  # a run loading meanwhile would fail on the held file
+        result = build(
+            db, as_of=as_of, degraded_below=degraded_below, anomaly_sensitivity=anomaly_sensitivity
+        )
+        tests = run_tests(db)
+        failed = [t for t in tests if t.failed]
     click.echo(f"built {len(result.models)} models in {result.seconds:.2f}s")
     for test in [t for t in tests if t.warned]:
         click.echo(f"data test warning: {plain(test.report())}", err=True)

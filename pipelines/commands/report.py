@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 import duckdb
 
+from pipelines.commands.exits import exits
 from pipelines.commands.options import db_option
+from pipelines.exit_codes import EXIT_HELD
 from pipelines.html_report import write_html
-from pipelines.jobs import EXIT_HELD
-from pipelines.report import WarehouseUnreadable, console, render
+from pipelines.report import console, render
 from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld, WarehousePathError
+from pipelines.warehouse_reads import WarehouseUnreadable
 
 
 @click.command()
@@ -33,14 +34,14 @@ def report(db: Path, show_all: bool, html_file: Path | None) -> None:
     if not db.exists():
         raise click.UsageError(f"no warehouse at {db}: run `syncscope run` (or `syncscope demo`) first")
     limit = None if show_all else 50
-    try:
+    unreadable = (WarehouseUnreadable, WarehousePathError, duckdb.Error)
+    # WarehouseHeld: a run is writing and kept the file longer than warehouse.busy_timeout_seconds
+    with exits("report", {unreadable: 2, WarehouseHeld: EXIT_HELD}, text=_first_line):
         if html_file is None:
             render(db, console(), limit=limit)
             return
         click.echo(write_html(db, html_file, limit=limit).resolve())
-    except (WarehouseUnreadable, WarehousePathError, duckdb.Error) as exc:
-        click.echo(f"report: {plain(str(exc).splitlines()[0])}", err=True)
-        sys.exit(2)
-    except WarehouseHeld as exc:  # a run is writing: waited warehouse.busy_timeout_seconds
-        click.echo(f"report: {plain(exc)}", err=True)
-        sys.exit(EXIT_HELD)
+
+
+def _first_line(exc: BaseException) -> str:
+    return plain((str(exc).splitlines() or [""])[0])

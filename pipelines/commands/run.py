@@ -12,12 +12,13 @@ from pipelines.anomaly_settings import configured_sensitivity
 from pipelines.commands.alert import alert_step
 from pipelines.commands.deliver import delivery_settings
 from pipelines.commands.options import anomaly_sensitivity_option, db_option
-from pipelines.deadline import DEFAULT_TIMEOUT_S, EXIT_DEADLINE, Deadline, watchdog
+from pipelines.deadline import DEFAULT_TIMEOUT_S, Deadline, watchdog
 from pipelines.deliver import DeliverSettings
-from pipelines.jobs import EXIT_CONFIG, EXIT_HELD, EXIT_LOCKED, RunOutcome, run_all
+from pipelines.exit_codes import EXIT_CONFIG, EXIT_DEADLINE, EXIT_HELD, EXIT_LOCKED
 from pipelines.lock import LockHeld
 from pipelines.models import ANOMALY_SENSITIVITY, DEGRADED_BELOW
 from pipelines.progress import reporter_for
+from pipelines.run import RunOutcome, run_all
 from pipelines.runner import VENDORS
 from pipelines.warehouse import WarehouseHeld, WarehousePathError
 

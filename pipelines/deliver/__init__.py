@@ -11,7 +11,6 @@ Computing stays local; this copies the result. Steps, all after the models and d
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections import defaultdict
@@ -29,6 +28,7 @@ from pipelines.deliver.settings import (
     check_driver,
     resolve_configuration,
 )
+from pipelines.logs import quiet_arrow_merge_warnings
 
 __all__ = ["DeliverConfigError", "DeliverSettings", "Delivery", "DeliveryError", "deliver"]
 
@@ -51,17 +51,6 @@ SECRET_FIELDS = (
     "client_secret",
     "token",
 )
-
-
-class _QuietTextTimestamps(logging.Filter):
-    """dlt warns on every Arrow table whose columns differ from their hints: by design here
-    (timestamps travel to PostgreSQL as text, pipelines/deliver/transport.py)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "when merging arrow schema with dlt schema" not in record.getMessage()
-
-
-logging.getLogger("dlt").addFilter(_QuietTextTimestamps())
 
 
 class DeliveryError(Exception):
@@ -164,6 +153,7 @@ def _pipeline(settings: DeliverSettings, dataset: str, pipelines_dir: Path) -> d
     1 M `sync_runs` rows (bench/RESULTS.md case 6), for files that only cross loopback or the
     local disk before `COPY`. Scoped to these pipelines by name (a user's setting still wins).
     """
+    quiet_arrow_merge_warnings()  # timestamps travel to PostgreSQL as text, by design
     name = f"syncscope_deliver_{settings.destination}_{dataset}"
     key = f"{name}.normalize.data_writer.disable_compression"
     if dlt.config.get(key, bool) is None:

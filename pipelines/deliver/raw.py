@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.deliver.changes import Tracked
+from pipelines.warehouse_reads import first_column
 
 
 @dataclass(frozen=True)
@@ -28,23 +29,22 @@ class RawTable:
 
 def raw_tables(con: duckdb.DuckDBPyConnection) -> list[RawTable]:
     """Every raw table of the warehouse with its primary key, in a stable order."""
-    schemas = [
-        r[0]
-        for r in con.execute(
-            "select schema_name from duckdb_schemas() where database_name = current_database() "
-            "and schema_name like 'raw\\_%' escape '\\' and schema_name not like '%\\_staging' escape '\\' "
-            "order by 1"
-        ).fetchall()
-    ]
+    schemas = first_column(
+        con,
+        "select schema_name from duckdb_schemas() where database_name = current_database() "
+        "and schema_name like 'raw\\_%' escape '\\' and schema_name not like '%\\_staging' escape '\\' "
+        "order by 1",
+    )
     found = []
     for schema in schemas:
         keys = _primary_keys(con, schema)
-        tables = con.execute(
+        tables = first_column(
+            con,
             "select table_name from duckdb_tables() where database_name = current_database() "
             "and schema_name = ? and table_name not like '\\_dlt\\_%' escape '\\' order by 1",
             [schema],
-        ).fetchall()
-        found += [RawTable(schema, t, keys.get(t, ())) for (t,) in tables]
+        )
+        found += [RawTable(schema, t, keys.get(t, ())) for t in tables]
     return found
 
 

@@ -13,6 +13,7 @@ from pipelines.deliver import changes, transport
 from pipelines.deliver.raw import raw_tables
 from pipelines.deliver.settings import DeliverConfigError, DeliverSettings
 from pipelines.deliver.swap import Target
+from pipelines.warehouse_reads import first_column, marts_as_of
 
 RUNS = changes.Tracked("sync_runs", "marts.sync_runs", ("vendor", "sync_id", "run_id"))
 
@@ -61,7 +62,7 @@ def read(
                     item = _whole(con, tracked.source, dataset, raw.table, tracked.name, label, as_text)
                 snapshot.items.append(item)
         if "as_of" in marts:
-            snapshot.as_of = con.execute("select max(as_of) from marts.as_of").fetchall()[0][0]
+            snapshot.as_of = marts_as_of(con)
         con.execute("commit").fetchall()
     return snapshot
 
@@ -112,13 +113,11 @@ def _whole(
 
 
 def _mart_names(con: duckdb.DuckDBPyConnection) -> list[str]:
-    names = [
-        r[0]
-        for r in con.execute(
-            "select distinct table_name from duckdb_columns() where database_name = current_database() "
-            "and schema_name = 'marts' order by 1"
-        ).fetchall()
-    ]
+    names = first_column(
+        con,
+        "select distinct table_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'marts' order by 1",
+    )
     if "sync_runs" not in names:
         raise DeliverConfigError("the warehouse has no marts.sync_runs to deliver: build the models first")
     return names

@@ -14,66 +14,34 @@ from datetime import UTC, datetime
 
 import dlt
 import pyarrow as pa
-from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from sources.concurrency import map_completed
-from sources.http import ConfigError, NotFound, RetryPolicy, VendorClient
+from sources.http import NotFound
 from sources.toolkit import BATCH_ROWS, DICT_FORMAT, iso_ms
 from sources.where import rows_to, where
 
 from .api import AiSquaredApi
-from .auth import VENDOR, AiSquaredAuth
 from .deletions import DELETED_COLUMNS, deletion_rows
 from .incremental import advance, mark_done, pending_runs, runs_needing_records, sync_digests, typed_sync
 from .listing import Listing, digest
+from .settings import SETTINGS, AiSquaredSettings
 from .tables import records_table, runs_table
 
 log = logging.getLogger("syncscope.ai_squared")
-RECORD_MODES = ("failed", "all", "none")
 
 
-@dlt.source(name="ai_squared", max_table_nesting=1)
-def ai_squared(
-    base_url: str = dlt.config.value,
-    api_token: TSecretStrValue | None = None,
-    login_email: str | None = None,
-    login_password: TSecretStrValue | None = None,
-    workspace_id: str | None = None,
-    sync_ids: list[int] | None = None,
-    records_mode: str = "failed",
-    runs_per_page: int = 500,
-    records_per_page: int = 5000,
-    http_concurrency: int = 8,
-    lookback_seconds: int = 900,
-    timeout_seconds: float = 30.0,
-    max_attempts: int = 6,
-) -> Sequence[DltResource]:
+@SETTINGS.source(max_table_nesting=1)
+def ai_squared(settings: AiSquaredSettings) -> Sequence[DltResource]:
     """Syncs, sync_runs and sync_records of one AI Squared workspace.
 
-    Args:
-        records_mode: "failed" (default; what monitoring needs), "all" or "none".
-        sync_ids: only these syncs (default: every sync the credentials can list).
-        lookback_seconds: how far behind the last cursor each load re-reads, for runs updated
-            while the previous load was paging.
+    One argument per setting of `AiSquaredSettings` (settings.py), injected by dlt from
+    `sources.ai_squared.*`; `records_mode` "failed" (default; what monitoring needs), "all" or
+    "none"; `sync_ids` only these syncs (default: every sync the credentials can list).
     """
-    if records_mode not in RECORD_MODES:
-        raise ConfigError(
-            VENDOR, f"records_mode must be one of {', '.join(RECORD_MODES)}, not {records_mode!r}"
-        )
-    headers = {"Workspace-Id": str(workspace_id)} if workspace_id else {}
-    client = VendorClient(
-        VENDOR,
-        base_url,
-        auth=AiSquaredAuth(api_token, login_email, login_password),
-        headers=headers,
-        timeout_s=timeout_seconds,
-        max_connections=http_concurrency,
-        retry=RetryPolicy(attempts=max_attempts),
-        token_setting="sources.ai_squared.api_token (or login_email + login_password)",
-    )
-    api = AiSquaredApi(client, runs_per_page, records_per_page)
-    lookback_ms = lookback_seconds * 1000
+    client = settings.client()
+    api = AiSquaredApi(client, settings.runs_per_page, settings.records_per_page)
+    lookback_ms = settings.lookback_ms
 
     def known() -> set[int]:
         """Syncs loaded before and not recorded deleted: the ones a listing must account for."""
@@ -81,7 +49,7 @@ def ai_squared(
         deleted = dlt.current.resource_state("deleted_syncs").get("deleted", {})
         return {int(i) for i in loaded if i not in deleted}
 
-    listing = Listing(api, sync_ids, known)
+    listing = Listing(api, settings.sync_ids, known)
 
     @dlt.resource(name="syncs", primary_key="id", write_disposition="merge", file_format=DICT_FORMAT)
     def syncs() -> Iterator[list[dict]]:
@@ -105,7 +73,7 @@ def ai_squared(
     )
     def deleted_syncs() -> Iterator[list[dict]]:
         """Syncs the server answers 404 for, from the load that first met the 404."""
-        if sync_ids is not None:
+        if settings.sync_ids is not None:
             return  # a narrowed load neither asks for nor proves anything about the others
         deleted = dlt.current.resource_state().setdefault("deleted", {})
         listed = [s["id"] for s in listing.syncs()]
@@ -126,7 +94,10 @@ def ai_squared(
         batch: list[dict] = []
         seen_now: dict[str, dict[str, int]] = {}
         crawl = map_completed(
-            lambda sid: api.runs_since(sid, thresholds[sid]), thresholds, http_concurrency, name="ai_sq_runs"
+            lambda sid: api.runs_since(sid, thresholds[sid]),
+            thresholds,
+            settings.http_concurrency,
+            name="ai_sq_runs",
         )
         for sync_id, job in crawl:
             try:
@@ -158,8 +129,8 @@ def ai_squared(
         state = dlt.current.resource_state()
         done: dict[str, dict[str, int]] = state.setdefault("done", {})
         pending: dict[str, dict[str, int]] = state.setdefault("pending", {})
-        wanted = runs_needing_records(runs, records_mode, done)
-        status = "failed" if records_mode == "failed" else None
+        wanted = runs_needing_records(runs, settings.records_mode, done)
+        status = "failed" if settings.records_mode == "failed" else None
 
         def fetch(job: tuple[int, int, int]) -> list[pa.Table]:
             # Arrow per page, in the worker: a tenth of the memory of dicts, off the main thread.
@@ -167,7 +138,7 @@ def ai_squared(
 
         batch: list[pa.Table] = []
         finished: list[tuple[int, int, int]] = []
-        for job, future in map_completed(fetch, wanted, http_concurrency, name="ai_sq_records"):
+        for job, future in map_completed(fetch, wanted, settings.http_concurrency, name="ai_sq_records"):
             try:
                 with where(sync=job[0], run=job[1]):
                     batch.extend(future.result())

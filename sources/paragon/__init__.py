@@ -14,15 +14,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import dlt
-from dlt.common.typing import TSecretValue
 from dlt.sources import DltResource
 
-from sources.http import RetryPolicy, VendorClient
 from sources.toolkit import DICT_FORMAT, epoch_ms, from_epoch_ms
 from sources.where import where
 
 from .api import ParagonApi
 from .poll import Observation, Poll
+from .settings import SETTINGS, ParagonSettings
 from .tables import (
     SNAPSHOT_COLUMNS,
     SYNC_COLUMNS,
@@ -31,7 +30,6 @@ from .tables import (
     snapshot_state,
     sync_row,
 )
-from .tokens import SETTING, VENDOR, parse_tokens
 
 __all__ = ["paragon"]
 
@@ -39,37 +37,19 @@ SNAPSHOTS = "sync_status_snapshots"
 RATE_LIMITED = "RATE_LIMITED"
 
 
-@dlt.source(name="paragon")
-def paragon(
-    base_url: str = dlt.config.value,
-    user_tokens: TSecretValue | None = None,
-    sync_ids: list[str] | None = None,
-    http_concurrency: int = 8,
-    timeout_seconds: float = 30.0,
-    max_attempts: int = 6,
-) -> Sequence[DltResource]:
+@SETTINGS.source()
+def paragon(settings: ParagonSettings) -> Sequence[DltResource]:
     """`syncs` and `sync_status_snapshots` of every sync the configured user tokens can list.
 
-    Args:
-        user_tokens: one Paragon User Token (JWT) per connected user: a list, or a JSON list in
-            a string (`SOURCES__PARAGON__USER_TOKENS='["t1","t2"]'`).
-        sync_ids: only these syncs (default: every sync the tokens can list).
-        http_concurrency: status reads in flight at once (and pooled connections).
+    One argument per setting of `ParagonSettings` (settings.py), injected by dlt from
+    `sources.paragon.*`.
     """
-    users = parse_tokens(user_tokens)  # AuthError when none: the runner skips Paragon
-    client = VendorClient(
-        VENDOR,
-        base_url,
-        timeout_s=timeout_seconds,
-        max_connections=http_concurrency,
-        retry=RetryPolicy(attempts=max_attempts),
-        token_setting=SETTING,
-    )
+    users = settings.users()  # AuthError when none: the runner skips Paragon
     poll = Poll(
-        ParagonApi(client),
+        ParagonApi(settings.client()),
         users,
-        http_concurrency,
-        sync_ids,
+        settings.http_concurrency,
+        settings.sync_ids,
         # Read when the pass is taken, by whichever resource asks first.
         lambda: dict(dlt.current.resource_state(SNAPSHOTS).get("backoff_until", {})),
     )

@@ -32,15 +32,14 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
-from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
-from sources.http import AuthError, BearerAuth, ConfigError, RetryPolicy, VendorClient
 from sources.toolkit import BATCH_ROWS, DICT_FORMAT
 from sources.where import rows_to, where
 
-from .api import VENDOR, TimbalApi
+from .api import TimbalApi
 from .poll import Detail, Poll
+from .settings import SETTINGS, TimbalSettings
 from .tables import (
     SNAPSHOT_COLUMNS,
     SYNC_COLUMNS,
@@ -56,40 +55,17 @@ from .tables import (
 SCD2: dict[str, Any] = {"disposition": "merge", "strategy": "scd2", "row_version_column_name": "config_hash"}
 
 
-@dlt.source(name="timbal", max_table_nesting=0)
-def timbal(
-    base_url: str = dlt.config.value,
-    org_id: str = dlt.config.value,
-    api_key: TSecretStrValue | None = None,
-    connector_ids: list[str] | None = None,
-    http_concurrency: int = 8,
-    timeout_seconds: float = 30.0,
-    max_attempts: int = 6,
-) -> Sequence[DltResource]:
+@SETTINGS.source(max_table_nesting=0)
+def timbal(settings: TimbalSettings) -> Sequence[DltResource]:
     """syncs (scd2), sync_snapshots and sync_runs of one Timbal org.
 
-    Args:
-        connector_ids: only syncs of these connectors (one list call each); default: every sync
-            the API key can list.
-        http_concurrency: detail requests in flight at once (and the connection pool size).
+    One argument per setting of `TimbalSettings` (settings.py), injected by dlt from
+    `sources.timbal.*`; `connector_ids` narrows to those connectors' syncs (one list call each);
+    default: every sync the API key can list.
     """
-    if not api_key:
-        raise AuthError(VENDOR, "no credentials: set sources.timbal.api_key")
-    if connector_ids is not None and not connector_ids:
-        raise ConfigError(VENDOR, "connector_ids is empty: name at least one connector, or unset it for all")
-    if http_concurrency < 1:
-        raise ConfigError(VENDOR, f"http_concurrency must be at least 1, not {http_concurrency}")
-    client = VendorClient(
-        VENDOR,
-        base_url,
-        auth=BearerAuth(api_key),
-        timeout_s=timeout_seconds,
-        max_connections=http_concurrency,
-        retry=RetryPolicy(attempts=max_attempts),
-        token_setting="sources.timbal.api_key",
-    )
-    poll = Poll(TimbalApi(client, org_id), connector_ids, http_concurrency)
-    scope = destination_scope(connector_ids)
+    api = TimbalApi(settings.client(), settings.org_id)
+    poll = Poll(api, settings.connector_ids, settings.http_concurrency)
+    scope = destination_scope(settings.connector_ids)
 
     @dlt.resource(name="syncs", write_disposition=SCD2, columns=SYNC_COLUMNS, file_format=DICT_FORMAT)
     def syncs() -> Iterator[Any]:
@@ -178,16 +154,16 @@ def changed_runs(recent: dict[str, dict[str, str]], detail: Detail) -> list[dict
     ]
 
 
-def destination_scope(connector_ids: list[str] | None) -> str:
+def destination_scope(connectors: list[str] | None) -> str:
     """The `syncs` rows a load may close: all (TRUE), or those of the configured connectors.
 
     dlt keeps this hint in the stored schema, so it is set on every load, TRUE included: a full
     load after a narrowed one must again close deleted syncs of every connector.
     """
-    if connector_ids is None:
+    if connectors is None:
         return "TRUE"
     quoted = ", ".join(
-        "'" + c.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'" for c in connector_ids
+        "'" + c.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'" for c in connectors
     )
     return f"{{table}}.connector_id IN ({quoted})"
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.jobs import EXIT_OK
+from pipelines.exit_codes import EXIT_OK
 from sandbox.service import Sandbox
 from tests.cli.test_run_and_check import syncscope
 from tests.cli.test_terminal_safety import hostile_warehouse

@@ -17,7 +17,7 @@ import pytest
 import sandbox.ai_squared.api as served_ai_squared
 from pipelines.commands.demo import environment
 from pipelines.commands.run import execute
-from pipelines.jobs import EXIT_OK
+from pipelines.exit_codes import EXIT_OK
 from sandbox.service import Sandbox
 from tests.conftest import small_config
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.deadline import EXIT_DEADLINE, Deadline
-from pipelines.jobs import EXIT_OK, run_all
+from pipelines.exit_codes import EXIT_OK
 from pipelines.lock import warehouse_lock
+from pipelines.run import run_all
 from sandbox.faults import Faults
 from sandbox.service import Sandbox
 from tests.cli.test_run_and_check import syncscope

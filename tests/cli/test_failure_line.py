@@ -21,7 +21,7 @@ import sources.ai_squared as ai_squared_source
 import sources.timbal as timbal_source
 from pipelines.commands.demo import environment
 from pipelines.commands.run import execute
-from pipelines.jobs import EXIT_VENDORS_FAILED
+from pipelines.exit_codes import EXIT_VENDORS_FAILED
 from pipelines.runner import VendorResult, run_vendor
 from sandbox.service import Sandbox
 from tests.conftest import small_config

@@ -29,8 +29,8 @@ import pytest
 
 from pipelines.commands.demo import environment
 from pipelines.html_report import CSP, write_html
-from pipelines.jobs import run_all
 from pipelines.models import build
+from pipelines.run import run_all
 from pipelines.runner import VENDORS
 from sandbox.service import Sandbox
 from tests.conftest import require_program, small_config

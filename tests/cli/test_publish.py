@@ -20,10 +20,11 @@ import duckdb
 import pytest
 
 from pipelines import publish
-from pipelines.jobs import EXIT_MODELS, EXIT_OK, EXIT_PARTIAL, EXIT_PUBLISH, RunOutcome
+from pipelines.exit_codes import EXIT_MODELS, EXIT_OK, EXIT_PARTIAL, EXIT_PUBLISH
 from pipelines.publish import BI_FILE, PublishError, default_directory, publish_marts, versions
-from pipelines.report import load_health
+from pipelines.run import RunOutcome
 from pipelines.runner import VendorResult
+from pipelines.warehouse_reads import load_health
 from sandbox.service import Sandbox
 from tests.cli.test_run_and_check import syncscope
 

@@ -16,8 +16,9 @@ import duckdb
 import pytest
 
 from pipelines import runner, warehouse
-from pipelines.jobs import EXIT_HELD, EXIT_OK, run_all
+from pipelines.exit_codes import EXIT_HELD, EXIT_OK
 from pipelines.lock import warehouse_lock
+from pipelines.run import run_all
 from sandbox.service import Sandbox
 from tests.cli.test_run_and_check import syncscope
 from tests.conftest import small_config

@@ -17,7 +17,7 @@ from pipelines.check import Thresholds, breaches
 from pipelines.commands.demo import environment
 from pipelines.commands.run import execute
 from pipelines.data_tests import run_tests
-from pipelines.jobs import (
+from pipelines.exit_codes import (
     EXIT_CONFIG,
     EXIT_DATA_TESTS,
     EXIT_LOCKED,
@@ -27,7 +27,7 @@ from pipelines.jobs import (
 )
 from pipelines.lock import LockHeld, warehouse_lock
 from pipelines.models import SQL_DIR
-from pipelines.report import load_health
+from pipelines.warehouse_reads import load_health
 from sandbox.faults import Faults
 from sandbox.service import Sandbox
 from tests.conftest import small_config
@@ -115,7 +115,7 @@ def test_a_broken_test_file_exits_8_in_one_line_naming_it(
     sql = tmp_path / "sql"
     shutil.copytree(SQL_DIR, sql)
     (sql / "tests" / "broken.sql").write_text("select * form marts.syncs where")
-    monkeypatch.setattr("pipelines.jobs.run_tests", functools.partial(run_tests, sql_dir=sql))
+    monkeypatch.setattr("pipelines.run.run_tests", functools.partial(run_tests, sql_dir=sql))
     with environment(box.env()):
         outcome = execute(tmp_path / "w.duckdb", ["ai_squared"])
     assert outcome.exit_code == EXIT_DATA_TESTS and outcome.publication is None

@@ -9,8 +9,9 @@ import duckdb
 import pytest
 
 from pipelines import models
-from pipelines.jobs import EXIT_CONFIG, run_all
+from pipelines.exit_codes import EXIT_CONFIG
 from pipelines.models import ModelError, build
+from pipelines.run import run_all
 from pipelines.warehouse import WarehousePathError
 from sandbox.service import Sandbox
 from tests.cli.test_run_and_check import syncscope

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from bench import delivery
-from pipelines.jobs import EXIT_OK
+from pipelines.exit_codes import EXIT_OK
 from sandbox.service import Sandbox
 from tests.deliver.compare import warehouse_marts
 from tests.deliver.conftest import require_postgres

@@ -22,7 +22,7 @@ from pipelines.deliver.settings import (
     read_settings,
     resolve_configuration,
 )
-from pipelines.jobs import EXIT_DELIVER
+from pipelines.exit_codes import EXIT_DELIVER
 from tests.deliver.test_postgres import OWN_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import duckdb
 import psycopg2
 import pytest
 
-from pipelines.jobs import EXIT_DELIVER, EXIT_OK
+from pipelines.exit_codes import EXIT_DELIVER, EXIT_OK
 from pipelines.publish import BI_FILE
 from sandbox.service import Sandbox
 from tests.conftest import small_config

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.deliver.raw import raw_tables
-from pipelines.jobs import EXIT_OK
+from pipelines.exit_codes import EXIT_OK
 from sandbox.service import Sandbox
 from tests.conftest import small_config
 from tests.deliver.compare import differences, pg_columns, pg_query, raw_differences, warehouse_marts

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.jobs import EXIT_OK
+from pipelines.exit_codes import EXIT_OK
 from sandbox.service import Sandbox
 from tests.conftest import small_config
 from tests.deliver.compare import pg_query

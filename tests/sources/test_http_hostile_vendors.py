@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.jobs import EXIT_OK, EXIT_VENDORS_FAILED
+from pipelines.exit_codes import EXIT_OK, EXIT_VENDORS_FAILED
 from sandbox.faults import Faults
 from sandbox.service import Sandbox
 from sandbox.world import VENDORS

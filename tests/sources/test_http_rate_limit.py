@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.jobs import EXIT_OK
+from pipelines.exit_codes import EXIT_OK
 from sandbox.faults import Faults
 from sandbox.service import Sandbox
 from sandbox.world import VENDORS

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from dlt.extract.pipe_iterator import PipeIterator
 
-from pipelines.runner import pipeline_for
+from pipelines.dlt_setup import pipeline_for
 from sandbox.service import Sandbox
 from tests.conftest import Loader
 

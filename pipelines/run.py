@@ -1,16 +1,8 @@
-"""A whole run: every vendor's load, then the models, under the warehouse lock.
+"""A whole run: every vendor's load (pipelines/runner.py), then the models, under the warehouse lock.
 
-Exit codes (documented in the README, relied on by schedulers):
-0 all configured vendors loaded and the models built; 2 a setting is wrong, bad usage, or no
-vendor is configured at all;
-3 every vendor tried failed (unreachable or refused credentials); 4 some vendors loaded, some
-failed; 5 another run holds the warehouse; 6 loads went fine but the models failed to build;
-7 loads and models went fine but publishing the marts for BI tools failed; 8 the models built
-but a data test failed or could not run, so nothing was published; 9 the run's deadline
-(`--timeout`) passed; 10 another process (a reader, a BI tool) kept the warehouse file open longer
-than `warehouse.busy_timeout_seconds`; 12 (`--deliver`) delivering the marts to the team's
-warehouse failed (pipelines/deliver/), everything local went fine; 11 (`--alert`) all of that
-went fine but an alert destination failed (2 when the alert settings are wrong).
+Steps in order, each only when the one before allows it: load each vendor (one failing never
+stops the others), build the models, run the data tests, publish, deliver, alert. The exit code
+(pipelines/exit_codes.py) says which step went wrong.
 
 The data tests (generated key tests and sql/tests/, pipelines/data_tests.py) gate publishing: when
 one fails or cannot run, BI tools keep the previous published version untouched, and the run
@@ -30,8 +22,18 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.data_tests import DataTest, run_tests
-from pipelines.deadline import EXIT_DEADLINE, Deadline
+from pipelines.deadline import Deadline
 from pipelines.deliver import DeliverSettings, Delivery, deliver
+from pipelines.exit_codes import (
+    EXIT_CONFIG,
+    EXIT_DATA_TESTS,
+    EXIT_DEADLINE,
+    EXIT_DELIVER,
+    EXIT_MODELS,
+    EXIT_PARTIAL,
+    EXIT_PUBLISH,
+    EXIT_VENDORS_FAILED,
+)
 from pipelines.lock import warehouse_lock
 from pipelines.models import ANOMALY_SENSITIVITY, DEGRADED_BELOW, BuildResult, ModelError, build
 from pipelines.publish import Publication, publish_marts
@@ -39,11 +41,7 @@ from pipelines.runner import VendorResult, run_vendor
 from pipelines.warehouse import WarehouseHeld, check_path
 from sources.http import set_deadline
 
-EXIT_OK, EXIT_CONFIG, EXIT_VENDORS_FAILED, EXIT_PARTIAL, EXIT_LOCKED, EXIT_MODELS = 0, 2, 3, 4, 5, 6
-EXIT_PUBLISH, EXIT_DATA_TESTS = 7, 8
-EXIT_HELD = 10  # 9 EXIT_DEADLINE, 11 alerts: see the README
-EXIT_DELIVER = 12
-__all__ = ["EXIT_DATA_TESTS", "EXIT_DEADLINE", "EXIT_DELIVER", "EXIT_HELD", "RunOutcome", "run_all"]
+__all__ = ["RunOutcome", "run_all"]
 
 
 @dataclass

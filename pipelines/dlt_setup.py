@@ -1,4 +1,10 @@
-"""How dlt and DuckDB are told to load, so that peak memory stays flat as volume grows.
+"""How syncscope sets dlt up: the per-vendor pipeline, its DuckDB destination, memory and logs.
+
+`pipeline_for` is the one pipeline factory: state beside the warehouse (`.<db name>.dlt/`, 0700,
+so two warehouses never share cursors), the destination with its memory cap, fifo extraction,
+dlt's trace scrubbed of secrets and its Arrow-hint warnings filtered. Nothing happens at import.
+
+Memory: how dlt and DuckDB are told to load, so that peak memory stays flat as volume grows.
 
 Measured by `python -m bench` (case 4, a full AI Squared load of 1,000 syncs, bench/RESULTS.md):
 with dlt's and DuckDB's defaults, peak RSS went from ~0.95 GB at 1 M records to ~2.2 GB at 5 M,
@@ -22,6 +28,9 @@ import dlt
 import duckdb
 import pyarrow as pa
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+from pipelines.logs import quiet_arrow_merge_warnings
+from pipelines.redact import install_trace_scrubber
 
 LOAD_MEMORY_LIMIT = "512MB"  # DuckDB size syntax; "80%" restores DuckDB's own default
 NEXT_ITEM_MODE = "fifo"  # dlt's default, round_robin, keeps up to 20 transformers' pages alive
@@ -75,3 +84,32 @@ def release_memory() -> None:
     pa.default_memory_pool().release_unused()
     with contextlib.suppress(OSError, AttributeError, TypeError):  # no libc, or no malloc_trim
         ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
+
+
+def quiet_arrow_hints() -> None:
+    """Filter dlt's Arrow-hint warning from its logger (idempotent; see logs.QuietArrowMerge)."""
+    quiet_arrow_merge_warnings()
+
+
+def state_dir(db: Path) -> Path:
+    """dlt's working folder for the warehouse `db`: `.<db name>.dlt/` beside it."""
+    return db.resolve().parent / f".{db.name}.dlt"
+
+
+def pipeline_for(vendor: str, db: Path) -> dlt.Pipeline:
+    """The vendor's pipeline `syncscope_<vendor>` into dataset `raw_<vendor>` of `db`.
+
+    Raises SettingError for a load setting DuckDB rejects (before any request is made).
+    """
+    apply_extract_defaults()
+    quiet_arrow_hints()
+    folder = state_dir(db)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # dlt's files inside may be 0644: nobody else can reach them
+    install_trace_scrubber()
+    return dlt.pipeline(
+        pipeline_name=f"syncscope_{vendor}",
+        destination=duckdb_destination(db),
+        dataset_name=f"raw_{vendor}",
+        pipelines_dir=str(folder),
+    )

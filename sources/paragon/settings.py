@@ -1,0 +1,53 @@
+"""Paragon's settings (`sources.paragon.*`): the one place they are declared.
+
+The source's signature, the runner's reading and checking, `.dlt/config.toml`,
+`.dlt/secrets.toml.example` and the README table are derived from this class
+(`python -m pipelines.settings_docs` rewrites the docs; tests/unit/test_settings_docs.py checks them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlt.common.typing import TSecretValue
+
+from sources.http import RetryPolicy, VendorClient
+from sources.settings import VendorSettings, api_root, attempts, concurrency, setting, timeout
+
+from .tokens import SETTING, VENDOR, UserToken, parse_tokens
+
+
+@dataclass(frozen=True)
+class ParagonSettings(VendorSettings):
+    vendor = VENDOR
+
+    base_url: str = api_root("https://sync.useparagon.com")
+    user_tokens: TSecretValue | None = setting(
+        None, "one Paragon User Token (JWT) per connected user: a TOML list, or a JSON list in a string "
+        "(`SOURCES__PARAGON__USER_TOKENS='[\"t1\",\"t2\"]'`); without tokens Paragon is skipped",
+        secret=True, example="[]",
+    )  # fmt: skip
+    sync_ids: list[str] | None = setting(
+        None, "only these syncs", pinned=False, example='["..."]', shown_default="all"
+    )
+    http_concurrency: int = concurrency("status reads in flight at once (and pooled connections)")
+    timeout_seconds: float = timeout("per request, the whole answer")
+    max_attempts: int = attempts("tries for 5xx, dropped, truncated or stalled responses")
+
+    def users(self) -> list[UserToken]:
+        """The configured tokens, one per user; AuthError when none (the runner skips Paragon)."""
+        return parse_tokens(self.user_tokens)
+
+    def client(self) -> VendorClient:
+        """The HTTP client these settings describe (each user's token goes on its own requests)."""
+        return VendorClient(
+            VENDOR,
+            self.base_url,
+            timeout_s=self.timeout_seconds,
+            max_connections=self.http_concurrency,
+            retry=RetryPolicy(attempts=self.max_attempts),
+            token_setting=SETTING,
+        )
+
+
+SETTINGS = ParagonSettings

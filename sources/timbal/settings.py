@@ -1,0 +1,64 @@
+"""Timbal's settings (`sources.timbal.*`): the one place they are declared.
+
+The source's signature, the runner's reading and checking, `.dlt/config.toml`,
+`.dlt/secrets.toml.example` and the README table are derived from this class
+(`python -m pipelines.settings_docs` rewrites the docs; tests/unit/test_settings_docs.py checks them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dlt
+from dlt.common.typing import TSecretStrValue
+
+from sources.http import AuthError, BearerAuth, ConfigError, RetryPolicy, VendorClient
+from sources.settings import VendorSettings, api_root, attempts, concurrency, setting, timeout
+
+from .api import VENDOR
+
+
+@dataclass(frozen=True)
+class TimbalSettings(VendorSettings):
+    vendor = VENDOR
+
+    base_url: str = api_root("https://api.timbal.ai")
+    org_id: str = setting(
+        dlt.config.value, "the org whose syncs are read", required=True, example='"org_..."'
+    )
+    api_key: TSecretStrValue | None = setting(
+        None, "API key; without one Timbal is skipped", secret=True, example='""'
+    )
+    connector_ids: list[str] | None = setting(
+        None, "only syncs of these connectors (one list call each)", pinned=False,
+        example='["conn_..."]', shown_default="all",
+    )  # fmt: skip
+    http_concurrency: int = concurrency("detail requests in flight at once (and the connection pool size)")
+    timeout_seconds: float = timeout("per request, the whole answer")
+    max_attempts: int = attempts("tries for 5xx, dropped, truncated or stalled responses")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.api_key:
+            raise AuthError(VENDOR, f"no credentials: set {self.key('api_key')}")
+        if self.connector_ids is not None and not self.connector_ids:
+            raise ConfigError(
+                VENDOR, "connector_ids is empty: name at least one connector, or unset it for all"
+            )
+        if self.http_concurrency < 1:
+            raise ConfigError(VENDOR, f"http_concurrency must be at least 1, not {self.http_concurrency}")
+
+    def client(self) -> VendorClient:
+        """The HTTP client these settings describe."""
+        return VendorClient(
+            VENDOR,
+            self.base_url,
+            auth=BearerAuth(self.api_key),
+            timeout_s=self.timeout_seconds,
+            max_connections=self.http_concurrency,
+            retry=RetryPolicy(attempts=self.max_attempts),
+            token_setting=self.key("api_key"),
+        )
+
+
+SETTINGS = TimbalSettings
