@@ -26,12 +26,15 @@ PROBE_RUNS = 100  # page 1 of an incremental read: more than a typical sync star
 
 def rows(shape: Shape, page: list[Any], strict: bool = False, **context: Any) -> list[dict[str, Any]]:
     """A page's resources as checked rows; a malformed one is set aside (raw_ai_squared._rejected),
-    or, with `strict` (the sync list, where a missing sync would read as deleted), fails the load."""
+    or, with `strict` (the sync list, where a missing sync would read as deleted), fails the load.
+
+    `context` holds the ids of the URL the page came from (`sync_id`, `sync_run_id`): the excerpts
+    make every attribute optional, so a row without its parent's id takes it from there."""
     flat: list[dict[str, Any]] = []
     for resource in page:
         if isinstance(resource, dict) and isinstance(resource.get("attributes"), dict):
             # an attribute named `id` (the excerpts allow extra ones) must not replace the id
-            flat.append({**shadow(resource["attributes"], "id"), "id": resource.get("id")})
+            flat.append({**context, **shadow(resource["attributes"], "id"), "id": resource.get("id")})
         elif strict:
             shown = str(resource)[:80]
             raise VendorError(VENDOR, f"sync list: a row without attributes ({shown}); nothing loaded")

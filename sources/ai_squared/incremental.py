@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.exact_json import unknown_as_text
-from sources.toolkit import epoch_ms, parse_timestamp
+from sources.toolkit import parse_timestamp
 
 from .api import AiSquaredApi
 
@@ -95,11 +95,15 @@ def runs_needing_records(
         pc.is_in(status, pa.array(sorted(UNCOUNTED_TERMINAL))),
         pc.and_kleene(pc.equal(status, "success"), pc.not_equal(runs[counter], 0)),
     )
-    columns = runs.filter(wanted).select(["sync_id", "id", "updated_at"]).to_pydict()
+    picked = runs.filter(wanted)
+    columns = picked.select(["sync_id", "id"]).to_pydict()
+    # Epoch ms from Arrow's microseconds, not through a Python datetime: an RFC 3339 offset can
+    # name an instant past 9999-12-31 or before year 1, which `datetime` cannot hold.
+    micros = picked.column("updated_at").cast(pa.int64()).to_pylist()
     out = []
-    for sync_id, run_id, updated in zip(*columns.values(), strict=True):
+    for sync_id, run_id, updated in zip(*columns.values(), micros, strict=True):
         if str(run_id) not in done.get(str(sync_id), {}):
-            out.append((sync_id, run_id, epoch_ms(updated)))
+            out.append((sync_id, run_id, updated // 1000))
     return out
 
 
