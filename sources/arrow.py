@@ -20,6 +20,7 @@ JSON object of them, names as sent (sources/exact_json.py).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -27,6 +28,8 @@ import pyarrow as pa
 from sources.columns import Kinds, arrow_type
 from sources.exact_json import to_text, unknown_as_text
 from sources.timestamps import epoch_us
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ColumnError(ValueError):
@@ -43,7 +46,14 @@ def _timestamps(values: list[Any], dtype: pa.DataType) -> pa.Array:
         return pa.array(values, pa.string()).cast(dtype)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         # Arrow's cast reads fewer forms than RFC 3339: read them one by one (named when not)
-        return pa.array([None if v is None else epoch_us(v) for v in values], pa.int64()).cast(dtype)
+        return pa.array([None if v is None else _epoch_us(v) for v in values], pa.int64()).cast(dtype)
+
+
+def _epoch_us(value: Any) -> int:
+    """Microseconds since 1970 of RFC 3339 text or of an aware datetime (a poll's own clock)."""
+    if isinstance(value, datetime):
+        return (value - EPOCH) // timedelta(microseconds=1)
+    return epoch_us(value)
 
 
 def _column(values: list[Any], dtype: pa.DataType) -> pa.Array:

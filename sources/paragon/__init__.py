@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import dlt
+import pyarrow as pa
 from dlt.sources import DltResource
 
 from sources.toolkit import DICT_FORMAT, epoch_ms, from_epoch_ms
@@ -28,6 +29,7 @@ from .tables import (
     fingerprint,
     snapshot_row,
     snapshot_state,
+    snapshots_table,
     sync_row,
 )
 
@@ -72,13 +74,12 @@ def paragon(settings: ParagonSettings) -> Sequence[DltResource]:
         primary_key=("sync_id", "first_seen_at"),
         write_disposition="merge",  # a re-run after a crash rewrites, never repeats, a row
         columns=SNAPSHOT_COLUMNS,
-        file_format=DICT_FORMAT,
     )
-    def sync_status_snapshots() -> Iterator[list[dict[str, Any]]]:
+    def sync_status_snapshots() -> Iterator[pa.Table]:
         """A row per sync whose observable state changed since its last row."""
         rows = changed_snapshots(dlt.current.resource_state(), poll.get())
         if rows:
-            yield rows
+            yield snapshots_table(rows)
 
     return syncs(), sync_status_snapshots()
 

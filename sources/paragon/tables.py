@@ -12,33 +12,35 @@ import re
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 
+from sources.arrow import to_table
 from sources.columns import hints
-from sources.exact_json import SHADOWED, unknown_as_text
-from sources.toolkit import parse_timestamp, short_hash
+from sources.exact_json import SHADOWED
+from sources.toolkit import short_hash
 
 from .poll import Observation
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+SNAPSHOT_KINDS = {
+    "sync_id": "text",
+    "first_seen_at": "timestamp",
+    "polled_at": "timestamp",
+    "user_id": "text",
+    "credential_id": "text",
+    "status": "text",
+    "total_records": "bigint",
+    "synced_records_count": "bigint",
+    "last_synced_at": "timestamp",
+    "latest_cursor": "text",
+    "reason": "text",
+    "rate_limit_backoff_ms": "bigint",
+}
 SNAPSHOT_COLUMNS: TTableSchemaColumns = hints(
-    {
-        "sync_id": "text",
-        "first_seen_at": "timestamp",
-        "polled_at": "timestamp",
-        "user_id": "text",
-        "credential_id": "text",
-        "status": "text",
-        "total_records": "bigint",
-        "synced_records_count": "bigint",
-        "last_synced_at": "timestamp",
-        "latest_cursor": "text",
-        "reason": "text",
-        "rate_limit_backoff_ms": "bigint",
-    },
-    ("sync_id", "first_seen_at", "polled_at", "status"),
+    SNAPSHOT_KINDS, not_null=("sync_id", "first_seen_at", "polled_at", "status")
 )
 SYNC_COLUMNS: TTableSchemaColumns = hints(
     {
@@ -97,7 +99,7 @@ def snapshot_row(obs: Observation, first_seen_at: datetime) -> dict[str, Any]:
     row.update({k: v for k, v in extra.items() if k not in row})
     if taken:
         row[SHADOWED] = taken
-    return unknown_as_text(row, SNAPSHOT_COLUMNS.keys())
+    return row  # unknown properties become text in snapshots_table (to_table), as the README says
 
 
 def _known_snapshot(obs: Observation, first_seen_at: datetime, status: dict, summary: dict) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def _known_snapshot(obs: Observation, first_seen_at: datetime, status: dict, sum
         "status": status.get("status"),
         "total_records": _int(summary.get("totalRecords")),
         "synced_records_count": _int(summary.get("syncedRecordsCount")),
-        "last_synced_at": parse_timestamp(summary.get("lastSyncedAt")),
+        "last_synced_at": summary.get("lastSyncedAt") or None,  # RFC 3339 text; Arrow reads it (to_table)
         "latest_cursor": summary.get("latestCursor"),
         "reason": status.get("reason"),
         "rate_limit_backoff_ms": _int(status.get("rateLimitBackoffMs")),
@@ -145,8 +147,15 @@ def sync_row(
 def frequency_seconds(frequency: str | None) -> int | None:
     """'15m' -> 900: the expected interval staleness is measured against; None if unreadable."""
     match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", frequency or "")
-    return int(match[1]) * UNITS[match[2]] if match else None
+    seconds = int(match[1]) * UNITS[match[2]] if match else None
+    return seconds if seconds is not None and seconds < 2**63 else None  # past 64 bits: unreadable too
 
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def snapshots_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Snapshot rows as Arrow: a vendor time is read there (sources/timestamps.py), so an instant
+    no Python datetime holds (year 0 or 10000 after its offset) is stored all the same."""
+    return to_table(rows, SNAPSHOT_KINDS, table="sync_status_snapshots")

@@ -34,7 +34,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from sources.toolkit import BATCH_ROWS, DICT_FORMAT
+from sources.toolkit import BATCH_ROWS
 from sources.where import rows_to, where
 
 from .api import TimbalApi
@@ -49,6 +49,8 @@ from .tables import (
     runs_table,
     snapshot_hash,
     snapshot_row,
+    snapshots_table,
+    syncs_table,
     typed_snapshot,
 )
 
@@ -67,7 +69,7 @@ def timbal(settings: TimbalSettings) -> Sequence[DltResource]:
     poll = Poll(api, settings.connector_ids, settings.http_concurrency)
     scope = destination_scope(settings.connector_ids)
 
-    @dlt.resource(name="syncs", write_disposition=SCD2, columns=SYNC_COLUMNS, file_format=DICT_FORMAT)
+    @dlt.resource(name="syncs", write_disposition=SCD2, columns=SYNC_COLUMNS)
     def syncs() -> Iterator[Any]:
         """Every listed sync's configuration, when the listed set differs from the last load's.
 
@@ -87,22 +89,21 @@ def timbal(settings: TimbalSettings) -> Sequence[DltResource]:
         state["listed"], state["boundary"] = listed, boundary.isoformat()
         if rows:
             hints = {**SCD2, "boundary_timestamp": boundary, "destination_scope": scope}
-            yield dlt.mark.with_hints(rows, dlt.mark.make_hints(write_disposition=hints))
+            yield dlt.mark.with_hints(syncs_table(rows), dlt.mark.make_hints(write_disposition=hints))
 
     @dlt.resource(
         name="sync_snapshots",
         primary_key=("sync_id", "polled_at"),
         write_disposition="merge",
         columns=SNAPSHOT_COLUMNS,
-        file_format=DICT_FORMAT,
     )
-    def sync_snapshots() -> Iterator[list[dict]]:
+    def sync_snapshots() -> Iterator[pa.Table]:
         """A row per sync whose stats or freshness changed since its last snapshot."""
         hashes: dict[str, str] = dlt.current.resource_state().setdefault("hashes", {})
         changed = changed_snapshots(hashes, poll.details())
         _forget_unlisted(hashes, poll)
         if changed:
-            yield changed
+            yield snapshots_table(changed)
 
     @dlt.resource(name="sync_runs", primary_key="job_id", write_disposition="merge")
     def sync_runs() -> Iterator[pa.Table]:

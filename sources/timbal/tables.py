@@ -25,8 +25,7 @@ from dlt.common.schema.typing import TTableSchemaColumns
 
 from sources.arrow import to_table
 from sources.columns import hints
-from sources.exact_json import shadow, unknown_as_text
-from sources.toolkit import parse_timestamp
+from sources.exact_json import SHADOWED, shadow
 from sources.toolkit import short_hash as digest  # 64 bits: collisions are no concern at this size
 from sources.validate import Shape
 
@@ -51,31 +50,27 @@ FRESHNESS_FIELDS = ("has_cursor", "last_run_at", "last_state", "last_success_at"
 UNHASHED_SNAPSHOT = ("sync_id", "polled_at", "seconds_since_success")
 SYNC_TIMESTAMPS = ("created_at", "updated_at", "last_run_at", "last_success_at")
 
-SYNC_COLUMNS: TTableSchemaColumns = hints(
-    {
-        **{name: "text" for name in CONFIG_FIELDS},
-        "interval_secs": "bigint",
-        "enabled": "bool",
-        "created_at": "timestamp",
-        "updated_at": "timestamp",
-        "config_hash": "text",
-    },
-    not_null=("id", "config_hash"),
-)
-SNAPSHOT_COLUMNS: TTableSchemaColumns = hints(
-    {
-        "sync_id": "text",
-        "polled_at": "timestamp",
-        **{name: "bigint" for name in STATS_FIELDS},
-        "has_cursor": "bool",
-        "last_run_at": "timestamp",
-        "last_state": "text",
-        "last_success_at": "timestamp",
-        "seconds_since_success": "bigint",
-    },
-    not_null=("sync_id", "polled_at"),
-)
-SNAPSHOT_KNOWN = frozenset(SNAPSHOT_COLUMNS)
+SYNC_KINDS = {
+    **{name: "text" for name in CONFIG_FIELDS},
+    "interval_secs": "bigint",
+    "enabled": "bool",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+    "config_hash": "text",
+}
+SYNC_COLUMNS: TTableSchemaColumns = hints(SYNC_KINDS, not_null=("id", "config_hash"))
+SNAPSHOT_KINDS = {
+    "sync_id": "text",
+    "polled_at": "timestamp",
+    **{name: "bigint" for name in STATS_FIELDS},
+    "has_cursor": "bool",
+    "last_run_at": "timestamp",
+    "last_state": "text",
+    "last_success_at": "timestamp",
+    "seconds_since_success": "bigint",
+}
+SNAPSHOT_COLUMNS: TTableSchemaColumns = hints(SNAPSHOT_KINDS, not_null=("sync_id", "polled_at"))
+STATS_EXTRA = "stats"  # the column holding a SyncStatsView's unknown properties, as one JSON object
 RUN_KINDS: dict[str, str] = {
     "job_id": "text",
     "sync_id": "text",
@@ -91,23 +86,34 @@ RUN_KINDS: dict[str, str] = {
 
 
 def config_row(view: dict) -> dict[str, Any]:
-    """The `syncs` row of a SyncView: configuration, `updated_at` and the version hash."""
+    """The `syncs` row of a SyncView: configuration, `updated_at` and the version hash (times stay
+    RFC 3339 text: Arrow reads them, sources/arrow.py)."""
     config = {name: view.get(name) for name in CONFIG_FIELDS}
     row = {**config, **{name: view.get(name) for name in NOT_HASHED}, "config_hash": digest(config)}
     for name in ("created_at", "updated_at"):
-        row[name] = parse_timestamp(row[name])
+        row[name] = row[name] or None
     return row
 
 
 def snapshot_row(view: dict, stats: dict, polled_at: datetime) -> dict[str, Any]:
-    """The `sync_snapshots` row of one detail: everything in it that is neither config nor runs."""
-    known = {*CONFIG_FIELDS, *NOT_HASHED, *FRESHNESS_FIELDS}
-    extra = {k: v for k, v in view.items() if k not in known and k not in SNAPSHOT_COLUMNS}
+    """The `sync_snapshots` row of one detail: everything in it that is neither config nor runs.
+
+    Properties the excerpt does not name follow the README's rule: the view's by their own name,
+    the stats' together in one `stats` object (a view and its stats may both carry a property of
+    one name); one whose name the row already uses is kept aside in `unknown_properties`."""
+    stats = stats or {}
     row: dict[str, Any] = {"sync_id": view["id"], "polled_at": polled_at}
-    row.update({name: (stats or {}).get(name) for name in STATS_FIELDS})
-    row.update({k: v for k, v in (stats or {}).items() if k not in SNAPSHOT_COLUMNS})
+    row.update({name: stats.get(name) for name in STATS_FIELDS})
     row.update({name: view.get(name) for name in FRESHNESS_FIELDS})
-    row.update(extra)
+    known = {*CONFIG_FIELDS, *NOT_HASHED, *FRESHNESS_FIELDS}
+    extra = {k: v for k, v in view.items() if k not in known}
+    stats_extra = {k: v for k, v in stats.items() if k not in STATS_FIELDS}
+    taken = {k: v for k, v in extra.items() if k in row or (k == STATS_EXTRA and stats_extra)}
+    row.update({k: v for k, v in extra.items() if k not in taken})
+    if stats_extra:
+        row[STATS_EXTRA] = stats_extra
+    if taken:
+        row[SHADOWED] = taken
     return row
 
 
@@ -117,9 +123,17 @@ def snapshot_hash(row: dict[str, Any]) -> str:
 
 
 def typed_snapshot(row: dict[str, Any]) -> dict[str, Any]:
-    """The row as loaded: times parsed, fields this code does not know as their JSON text (README)."""
-    row = unknown_as_text(row, SNAPSHOT_KNOWN)
-    return {k: parse_timestamp(v) if k in SYNC_TIMESTAMPS else v for k, v in row.items()}
+    """The row as loaded; times stay RFC 3339 text for Arrow to read, and fields this code does not
+    know become their JSON text there (snapshots_table, README)."""
+    return {k: (v or None) if k in SYNC_TIMESTAMPS else v for k, v in row.items()}
+
+
+def syncs_table(rows: list[dict[str, Any]]) -> pa.Table:
+    return to_table(rows, SYNC_KINDS, table="syncs")
+
+
+def snapshots_table(rows: list[dict[str, Any]]) -> pa.Table:
+    return to_table(rows, SNAPSHOT_KINDS, table="sync_snapshots")
 
 
 def run_row(run: dict, sync_id: str) -> dict[str, Any]:

@@ -151,6 +151,18 @@ TIMBAL = {
         [timbal_run("j\x001", message="a\x00b")], name="Users\x00", last_state="com\x00pleted"
     ),
     "10 empty job_id": timbal_world([timbal_run(""), timbal_run("j2")]),
+    "instants before year 1 and after 9999": timbal_world(
+        [timbal_run("j1", started_at="0001-01-01T00:30:00+01:00")], last_run_at="9999-12-31T23:00:00-02:00",
+        created_at="0001-01-01T00:30:00+01:00",
+    ),
+    "one unknown name in the view and the stats": timbal_world(
+        [], stats={"runs_total": 1, "runs_completed": 1, "runs_failed": 0, "rows_total": 2, "x_same": 1},
+        x_same="a",
+    ),
+    "a view property named like a stats column": timbal_world(
+        [], stats={"runs_total": 1, "runs_completed": 1, "runs_failed": 0, "rows_total": 2, "x": {}},
+        runs_total="view's",
+    ),
     "unknown properties named '' and 'Name'": timbal_world(
         [timbal_run("j1", **{"": 0, "STATE": "x"})], **{"": 1, "Name": "other"}
     ),
@@ -165,6 +177,9 @@ PARAGON = {
     "9 NUL characters": paragon_world(
         status="ERRORED", reason="Credential\x00gone", credentialId="cred\x00",
         summary={"totalRecords": 1, "syncedRecordsCount": 0, "latestCursor": "\x00"},
+    ),
+    "instants after 9999": paragon_world(
+        summary={"totalRecords": 1, "syncedRecordsCount": 1, "lastSyncedAt": "9999-12-31T23:00:00-02:00"}
     ),
 }  # fmt: skip
 
