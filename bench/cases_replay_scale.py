@@ -14,8 +14,8 @@ from pathlib import Path
 
 from bench.cases_load import SYNCSCOPE_ENV, _db, _phases, latency_case
 from bench.cases_replay import _load
-from bench.cases_scale import _growth, _memory_row
-from bench.measure import MB, Run, median, run_worker
+from bench.cases_scale import memory_case
+from bench.measure import Run, run_worker
 from bench.replay_proc import ReplayProcess
 from bench.results import Case, Target
 from bench.sandbox_proc import World
@@ -78,25 +78,12 @@ def memory(settings: Settings) -> tuple[Case, Path]:
                     _load(replay, "syncscope", _db(settings, f"replay-memory{w}", rep), SYNCSCOPE_ENV)
                 )
         by_world.append(runs)
-    case = Case(
+    case, growth, peaks = memory_case(
         "replay_memory",
         "4b. Peak RSS of a full load on the replay server (records_mode all, loader and its children)",
-        [
-            "settings",
-            "world",
-            "rows",
-            "seconds (median)",
-            "peak RSS MB (median)",
-            "range",
-            "peak by step, MB",
-        ],
+        worlds,
+        by_world,
     )
-    case.rows = [
-        _memory_row("syncscope (product settings)", world, runs)
-        for world, runs in zip(worlds, by_world, strict=True)
-    ]
-    growth = _growth(by_world[0], by_world[-1])
-    peaks = [median([r.peak_rss for r in runs]) / MB for runs in by_world]
     volumes = f"--records {worlds[0].records:,} to {worlds[-1].records:,}"
     case.targets = [Target(f"peak RSS growth from {volumes} (replay server)", growth * 100, "<=", 15, "%")]
     case.notes = [

@@ -60,6 +60,29 @@ def _growth(small: list[Run], big: list[Run]) -> float:
     return median([r.peak_rss for r in big]) / median([r.peak_rss for r in small]) - 1
 
 
+def memory_case(
+    name: str, title: str, worlds: list, by_world: list[list[Run]]
+) -> tuple[Case, float, list[float]]:
+    """A peak-RSS case (4 on the sandbox, 4b on the replay server): one row per volume, the growth
+    from the smallest to the biggest and each volume's median peak in MB."""
+    columns = [
+        "settings",
+        "world",
+        "rows",
+        "seconds (median)",
+        "peak RSS MB (median)",
+        "range",
+        "peak by step, MB",
+    ]
+    case = Case(name, title, columns)
+    case.rows = [
+        _memory_row("syncscope (product settings)", world, runs)
+        for world, runs in zip(worlds, by_world, strict=True)
+    ]
+    peaks = [median([r.peak_rss for r in runs]) / MB for runs in by_world]
+    return case, _growth(by_world[0], by_world[-1]), peaks
+
+
 def memory(settings: Settings) -> tuple[Case, Path]:
     """Case 4; returns the case and the warehouse of the last load at the biggest volume.
 
@@ -71,25 +94,12 @@ def memory(settings: Settings) -> tuple[Case, Path]:
     by_world = [
         [_load(settings, world, f"memory{w}", rep, {}) for rep in reps] for w, world in enumerate(worlds)
     ]
-    case = Case(
+    case, growth, peaks = memory_case(
         "memory",
         "4. Peak RSS of a full load (records_mode all, loader process and its children)",
-        [
-            "settings",
-            "world",
-            "rows",
-            "seconds (median)",
-            "peak RSS MB (median)",
-            "range",
-            "peak by step, MB",
-        ],
+        worlds,
+        by_world,
     )
-    case.rows = [
-        _memory_row("syncscope (product settings)", world, runs)
-        for world, runs in zip(worlds, by_world, strict=True)
-    ]
-    growth = _growth(by_world[0], by_world[-1])
-    peaks = [median([r.peak_rss for r in runs]) / MB for runs in by_world]
     case.data = {"growth": growth, "peak_small_mb": peaks[0], "peak_big_mb": peaks[-1]}
     if settings.levers:
         before = [[_load(settings, world, f"before{w}", 0, BEFORE)] for w, world in enumerate(worlds)]
