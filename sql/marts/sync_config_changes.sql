@@ -13,13 +13,14 @@
 -- snapshots hold no configuration (status, record counts, cursor, reason, back-off), so neither
 -- can say what changed or when.
 with versions as (
+    -- every field as text, as old_value / new_value show it
     select
         vendor,
         sync_id,
         valid_from,
-        sync_name,
-        is_enabled,
-        interval_s,
+        sync_name as "name",
+        cast(is_enabled as varchar) as enabled,
+        cast(interval_s as varchar) as interval_secs,
         cursor_column,
         dest_table,
         source_kind,
@@ -31,28 +32,16 @@ with versions as (
     from staging.stg_timbal__sync_config_versions
 ),
 
+-- one row per version and field (DuckDB's unpivot: eleven union-all branches otherwise)
 field_values as (
-    select vendor, sync_id, valid_from, 'name' as field, sync_name as value from versions
-    union all
-    select vendor, sync_id, valid_from, 'enabled', cast(is_enabled as varchar) from versions
-    union all
-    select vendor, sync_id, valid_from, 'interval_secs', cast(interval_s as varchar) from versions
-    union all
-    select vendor, sync_id, valid_from, 'cursor_column', cursor_column from versions
-    union all
-    select vendor, sync_id, valid_from, 'dest_table', dest_table from versions
-    union all
-    select vendor, sync_id, valid_from, 'source_kind', source_kind from versions
-    union all
-    select vendor, sync_id, valid_from, 'connection_ref', connection_ref from versions
-    union all
-    select vendor, sync_id, valid_from, 'source_schema', source_schema from versions
-    union all
-    select vendor, sync_id, valid_from, 'source_table', source_table from versions
-    union all
-    select vendor, sync_id, valid_from, 'kb_uid', kb_uid from versions
-    union all
-    select vendor, sync_id, valid_from, 'connector_id', connector_id from versions
+    select vendor, sync_id, valid_from, field, value
+    from versions
+    unpivot include nulls (
+        value for field in (
+            "name", enabled, interval_secs, cursor_column, dest_table, source_kind, connection_ref,
+            source_schema, source_table, kb_uid, connector_id
+        )
+    )
 ),
 
 compared as (
