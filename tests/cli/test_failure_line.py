@@ -22,21 +22,14 @@ import sources.timbal as timbal_source
 from pipelines.commands.demo import environment
 from pipelines.commands.run import execute
 from pipelines.exit_codes import EXIT_VENDORS_FAILED
-from pipelines.runner import VendorResult, run_vendor
 from sandbox.service import Sandbox
-from tests.conftest import small_config
+from tests.conftest import Loader, small_config
 
 
 @pytest.fixture
 def box() -> Sandbox:
     with Sandbox(small_config(days=1, records=500)) as sandbox:
         yield sandbox
-
-
-def load(monkeypatch: pytest.MonkeyPatch, box: Sandbox, vendor: str, db: Path) -> VendorResult:
-    for name, value in box.env().items():
-        monkeypatch.setenv(name, value)
-    return run_vendor(vendor, db)
 
 
 def test_syncscope_run_names_the_sync_run_and_arrow_error_of_one_run_in_a_batch(
@@ -73,7 +66,7 @@ def test_syncscope_run_names_the_sync_run_and_arrow_error_of_one_run_in_a_batch(
 
 
 def test_an_error_in_a_worker_thread_of_the_records_transformer_names_its_sync_and_run(
-    monkeypatch: pytest.MonkeyPatch, box: Sandbox, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, box: Sandbox, load: Loader
 ) -> None:
     failed = next(iter(box.world.ai_squared.truth_records(status="failed")))["attributes"]
     sync_id, run_id = failed["sync_id"], failed["sync_run_id"]
@@ -85,7 +78,7 @@ def test_an_error_in_a_worker_thread_of_the_records_transformer_names_its_sync_a
         return convert(page)
 
     monkeypatch.setattr(ai_squared_source, "records_table", strict)
-    result = load(monkeypatch, box, "ai_squared", tmp_path / "w.duckdb")
+    result = load(box, "ai_squared")
     assert (result.status, result.error_kind, result.message) == (
         "failed",
         "error",
@@ -95,7 +88,7 @@ def test_an_error_in_a_worker_thread_of_the_records_transformer_names_its_sync_a
 
 
 def test_an_error_turning_one_timbal_sync_into_rows_names_that_sync(
-    monkeypatch: pytest.MonkeyPatch, box: Sandbox, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, box: Sandbox, load: Loader
 ) -> None:
     victim = sorted(s["sync"]["id"] for s in box.world.timbal.truth_syncs() if s["recent_runs"])[1]
     make_row = timbal_source.run_row
@@ -106,7 +99,7 @@ def test_an_error_turning_one_timbal_sync_into_rows_names_that_sync(
         return make_row(run, sync_id)
 
     monkeypatch.setattr(timbal_source, "run_row", strict)
-    result = load(monkeypatch, box, "timbal", tmp_path / "w.duckdb")
+    result = load(box, "timbal")
     assert (result.status, result.message) == (
         "failed",
         f"timbal: sync {victim}: sync_runs: 'rows_emitted' (KeyError)",
@@ -114,7 +107,7 @@ def test_an_error_turning_one_timbal_sync_into_rows_names_that_sync(
 
 
 def test_a_load_step_failure_names_the_table_and_the_step(
-    monkeypatch: pytest.MonkeyPatch, box: Sandbox, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, box: Sandbox, load: Loader
 ) -> None:
     from dlt.common.destination.exceptions import DestinationTransientException
     from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
@@ -128,7 +121,7 @@ def test_a_load_step_failure_names_the_table_and_the_step(
 
     monkeypatch.setattr(DuckDbCopyJob, "run", refusing)
     monkeypatch.setenv("LOAD__RAISE_ON_MAX_RETRIES", "1")
-    result = load(monkeypatch, box, "paragon", tmp_path / "w.duckdb")
+    result = load(box, "paragon")
     assert (result.status, result.message) == (
         "failed",
         "paragon: sync_status_snapshots (load): the warehouse refuses this file "

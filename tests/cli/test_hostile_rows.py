@@ -9,17 +9,19 @@ refuses is moved aside (named in a warning) so the next run starts clean.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.runner import VendorResult, run_vendor, state_dir
+from pipelines.runner import state_dir
+from sandbox.paragon.world import ParagonWorld
 from sandbox.service import Sandbox
 from sources.paragon.api import ParagonApi
 from sources.validate import MAX_TEXT
-from tests.conftest import small_config
+from tests.conftest import Loader, small_config
 from tests.sources.warehouse import rows
 
 
@@ -27,12 +29,6 @@ from tests.sources.warehouse import rows
 def box() -> Sandbox:
     with Sandbox(small_config(days=1, records=500)) as sandbox:
         yield sandbox
-
-
-def load(monkeypatch: pytest.MonkeyPatch, box: Sandbox, vendor: str, db: Path) -> VendorResult:
-    for name, value in box.env().items():
-        monkeypatch.setenv(name, value)
-    return run_vendor(vendor, db)
 
 
 def rejected(db: Path, vendor: str) -> list[tuple]:
@@ -43,9 +39,8 @@ def rejected(db: Path, vendor: str) -> list[tuple]:
 
 
 def test_a_status_without_status_is_set_aside_and_the_next_load_equals_truth(
-    monkeypatch: pytest.MonkeyPatch, box: Sandbox, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, box: Sandbox, db: Path, load: Loader
 ) -> None:
-    db = tmp_path / "w.duckdb"
     world = box.world.paragon
     ids = sorted(s["id"] for s in world.truth_syncs())
     broken, big = ids[0], ids[1]
@@ -61,7 +56,7 @@ def test_a_status_without_status_is_set_aside_and_the_next_load_equals_truth(
         return body, polled_at
 
     monkeypatch.setattr(ParagonApi, "sync_status", hostile)
-    first = load(monkeypatch, box, "paragon", db)
+    first = load(box, "paragon")
     assert first.status == "loaded", first.message
     assert first.warnings == [
         f"1 row set aside in raw_paragon._rejected: sync_status_snapshots (sync_id {broken}, "
@@ -76,7 +71,7 @@ def test_a_status_without_status_is_set_aside_and_the_next_load_equals_truth(
     assert snapshots[big]["reason"] == "x" * MAX_TEXT + f"…[cut {10_000_000 - MAX_TEXT} chars]"
 
     monkeypatch.setattr(ParagonApi, "sync_status", served)
-    second = load(monkeypatch, box, "paragon", db)
+    second = load(box, "paragon")
     assert second.status == "loaded" and second.warnings == []
     snapshots = {r["sync_id"]: r for r in rows(db, "raw_paragon", "sync_status_snapshots")}
     assert sorted(snapshots) == ids
@@ -84,11 +79,10 @@ def test_a_status_without_status_is_set_aside_and_the_next_load_equals_truth(
 
 
 def test_a_run_with_a_wrong_type_is_set_aside_naming_field_run_and_sync(
-    monkeypatch: pytest.MonkeyPatch, box: Sandbox, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, box: Sandbox, db: Path, load: Loader
 ) -> None:
     from sources.ai_squared import api
 
-    db = tmp_path / "w.duckdb"
     pages = api.AiSquaredApi.pages
     victim: dict[str, object] = {}
 
@@ -101,7 +95,7 @@ def test_a_run_with_a_wrong_type_is_set_aside_naming_field_run_and_sync(
             yield page
 
     monkeypatch.setattr(api.AiSquaredApi, "pages", hostile)
-    result = load(monkeypatch, box, "ai_squared", db)
+    result = load(box, "ai_squared")
     assert result.status == "loaded", result.message
     [(resource, reason, key_ids, _)] = rejected(db, "ai_squared")
     assert (resource, reason) == ("sync_runs", "total_rows: expected a whole number, got 'many'")
@@ -111,16 +105,15 @@ def test_a_run_with_a_wrong_type_is_set_aside_naming_field_run_and_sync(
     assert len(loaded) == len(box.world.ai_squared.truth_runs()) - 1
 
 
-def test_a_package_the_warehouse_refuses_is_moved_aside_and_the_next_run_is_clean(
-    monkeypatch: pytest.MonkeyPatch, box: Sandbox, tmp_path: Path
-) -> None:
-    """A load job that fails on every try (DuckDB refusing the file) would leave the package
-    pending, and dlt would retry it, and fail, on every later run."""
+def refuse_a_poisoned_paragon_package(
+    monkeypatch: pytest.MonkeyPatch, world: ParagonWorld
+) -> tuple[list[str], Callable]:
+    """The first sync's status is served with reason POISON, and DuckDB refuses every load file
+    holding it (a load job that fails on every try). Returns the sync ids in order and the real
+    `ParagonApi.sync_status`, to serve clean statuses again."""
     from dlt.common.destination.exceptions import DestinationTransientException
     from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
 
-    db = tmp_path / "w.duckdb"
-    world = box.world.paragon
     ids = sorted(s["id"] for s in world.truth_syncs())
     served, insert = ParagonApi.sync_status, DuckDbCopyJob.run
 
@@ -129,7 +122,7 @@ def test_a_package_the_warehouse_refuses_is_moved_aside_and_the_next_run_is_clea
         return ({**body, "reason": "POISON"} if sync_id == ids[0] else body), polled_at
 
     def refusing(self: DuckDbCopyJob) -> None:
-        # Paragon's tables are written as Parquet (NUL characters survive it, issue 19)
+        # Paragon's snapshots are written as Parquet (NUL characters survive it, issue 19)
         if "POISON" in str(pq.read_table(self._file_path).to_pydict()):
             raise DestinationTransientException("the warehouse refuses this file")
         insert(self)
@@ -137,7 +130,17 @@ def test_a_package_the_warehouse_refuses_is_moved_aside_and_the_next_run_is_clea
     monkeypatch.setattr(DuckDbCopyJob, "run", refusing)
     monkeypatch.setattr(ParagonApi, "sync_status", poisoned)
     monkeypatch.setenv("LOAD__RAISE_ON_MAX_RETRIES", "1")
-    first = load(monkeypatch, box, "paragon", db)
+    return ids, served
+
+
+def test_a_package_the_warehouse_refuses_is_moved_aside_and_the_next_run_is_clean(
+    monkeypatch: pytest.MonkeyPatch, box: Sandbox, db: Path, load: Loader
+) -> None:
+    """A load job that fails on every try (DuckDB refusing the file) would leave the package
+    pending, and dlt would retry it, and fail, on every later run."""
+    world = box.world.paragon
+    ids, served = refuse_a_poisoned_paragon_package(monkeypatch, world)
+    first = load(box, "paragon")
     assert first.status == "failed"
     [moved] = (state_dir(db) / "failed").iterdir()
     assert moved.name.startswith("syncscope_paragon-")
@@ -148,45 +151,27 @@ def test_a_package_the_warehouse_refuses_is_moved_aside_and_the_next_run_is_clea
     assert list((moved / "load" / "normalized").iterdir()), "the package is kept for diagnosis"
 
     monkeypatch.setattr(ParagonApi, "sync_status", served)
-    second = load(monkeypatch, box, "paragon", db)
+    second = load(box, "paragon")
     assert second.status == "loaded", second.message
     snapshots = {r["sync_id"]: r["status"] for r in rows(db, "raw_paragon", "sync_status_snapshots")}
     assert snapshots == {i: world.truth_status(i)["status"] for i in ids}
 
 
 def test_a_refused_package_left_by_an_earlier_version_is_moved_aside_and_this_run_loads(
-    monkeypatch: pytest.MonkeyPatch, box: Sandbox, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, box: Sandbox, db: Path, load: Loader
 ) -> None:
     """A poisoned package already pending (left before this fix) must not fail every run."""
-    from dlt.common.destination.exceptions import DestinationTransientException
-    from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
-
     from pipelines import runner
 
-    db = tmp_path / "w.duckdb"
     world = box.world.paragon
-    ids = sorted(s["id"] for s in world.truth_syncs())
-    served, insert = ParagonApi.sync_status, DuckDbCopyJob.run
-
-    def poisoned(self: ParagonApi, user: object, sync_id: str) -> tuple[dict, object]:
-        body, polled_at = served(self, user, sync_id)
-        return ({**body, "reason": "POISON"} if sync_id == ids[0] else body), polled_at
-
-    def refusing(self: DuckDbCopyJob) -> None:
-        if "POISON" in str(pq.read_table(self._file_path).to_pydict()):
-            raise DestinationTransientException("the warehouse refuses this file")
-        insert(self)
-
-    monkeypatch.setattr(DuckDbCopyJob, "run", refusing)
-    monkeypatch.setenv("LOAD__RAISE_ON_MAX_RETRIES", "1")
-    monkeypatch.setattr(ParagonApi, "sync_status", poisoned)
+    ids, served = refuse_a_poisoned_paragon_package(monkeypatch, world)
     with monkeypatch.context() as old_version:  # as before the fix: the package stays pending
         old_version.setattr(runner, "_move_aside_if_poisoned", lambda pipeline, exc: None)
-        assert load(monkeypatch, box, "paragon", db).status == "failed"
+        assert load(box, "paragon").status == "failed"
     assert not (state_dir(db) / "failed").exists()
 
     monkeypatch.setattr(ParagonApi, "sync_status", served)
-    result = load(monkeypatch, box, "paragon", db)
+    result = load(box, "paragon")
     assert result.status == "loaded", result.message
     [moved] = (state_dir(db) / "failed").iterdir()
     assert result.warnings == [
