@@ -20,7 +20,6 @@ JSON object of them, names as sent (sources/exact_json.py).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -28,17 +27,11 @@ import pyarrow as pa
 from sources.columns import Kinds, arrow_type
 from sources.exact_json import to_text, unknown_as_text
 from sources.timestamps import epoch_us
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from sources.validate import shown
 
 
 class ColumnError(ValueError):
     """A value Arrow cannot store in its column; names the table, the column and the value."""
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _timestamps(values: list[Any], dtype: pa.DataType) -> pa.Array:
@@ -46,14 +39,8 @@ def _timestamps(values: list[Any], dtype: pa.DataType) -> pa.Array:
         return pa.array(values, pa.string()).cast(dtype)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         # Arrow's cast reads fewer forms than RFC 3339: read them one by one (named when not)
-        return pa.array([None if v is None else _epoch_us(v) for v in values], pa.int64()).cast(dtype)
-
-
-def _epoch_us(value: Any) -> int:
-    """Microseconds since 1970 of RFC 3339 text or of an aware datetime (a poll's own clock)."""
-    if isinstance(value, datetime):
-        return (value - EPOCH) // timedelta(microseconds=1)
-    return epoch_us(value)
+        # (a datetime is a poll's own clock)
+        return pa.array([None if v is None else epoch_us(v) for v in values], pa.int64()).cast(dtype)
 
 
 def _column(values: list[Any], dtype: pa.DataType) -> pa.Array:
@@ -93,5 +80,5 @@ def to_table(rows: list[dict], kinds: Kinds, table: str = "rows") -> pa.Table:
             columns[name] = _column(values, dtype)
         except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
             value = _failing(values, dtype)
-            raise ColumnError(f"{table}.{name}: cannot store {_shown(value)} as {dtype}") from exc
+            raise ColumnError(f"{table}.{name}: cannot store {shown(value, 60)} as {dtype}") from exc
     return pa.table(columns)

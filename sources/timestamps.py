@@ -38,7 +38,11 @@ def parse(text: str) -> datetime:
     return datetime(year, month, day, hour, minute, second, micro, tzinfo=zone)
 
 
-def epoch_us(text: str) -> int:
-    """Microseconds since 1970 (UTC) of an RFC 3339 time."""
-    moment = parse(text)
-    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_us(value: str | datetime) -> int:
+    """Microseconds since 1970 (UTC) of an RFC 3339 time or an aware datetime. Counted by
+    subtraction, so an instant an offset moves before year 1 or past 9999 still has its number."""
+    moment = parse(value) if isinstance(value, str) else value
+    return (moment - EPOCH) // timedelta(microseconds=1)

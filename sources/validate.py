@@ -52,14 +52,15 @@ def cut(text: str, limit: int = MAX_TEXT) -> str:
     return f"{text[:limit]}…[cut {len(text) - limit} chars]"
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any, limit: int = 40) -> str:
+    """A value as an error message quotes it: its repr, cut to `limit` characters."""
     text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _integer(name: str, value: Any) -> int:
     if isinstance(value, bool):
-        raise RowError(name, f"expected a whole number, got {_shown(value)}")
+        raise RowError(name, f"expected a whole number, got {shown(value)}")
     if isinstance(value, int):
         number = value
     elif isinstance(value, float) and math.isfinite(value) and value == int(value):
@@ -68,9 +69,9 @@ def _integer(name: str, value: Any) -> int:
         try:
             number = int(value.strip())
         except ValueError:
-            raise RowError(name, f"expected a whole number, got {_shown(value)}") from None
+            raise RowError(name, f"expected a whole number, got {shown(value)}") from None
     else:
-        raise RowError(name, f"expected a whole number, got {_shown(value)}")
+        raise RowError(name, f"expected a whole number, got {shown(value)}")
     if not -INT64 <= number < INT64:
         raise RowError(name, f"{number} does not fit 64 bits")
     return number
@@ -78,15 +79,15 @@ def _integer(name: str, value: Any) -> int:
 
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise RowError(name, f"expected a number, got {_shown(value)}")
+        raise RowError(name, f"expected a number, got {shown(value)}")
     try:
         number = float(value)  # a whole number of any size is a JSON number: kept as its double
     except ValueError:
-        raise RowError(name, f"expected a number, got {_shown(value)}") from None
+        raise RowError(name, f"expected a number, got {shown(value)}") from None
     except OverflowError:  # beyond the largest double (~1.8e308): no double holds it
-        raise RowError(name, f"{_shown(value)} does not fit a double") from None
+        raise RowError(name, f"{shown(value)} does not fit a double") from None
     if not math.isfinite(number):
-        raise RowError(name, f"expected a finite number, got {_shown(value)}")
+        raise RowError(name, f"expected a finite number, got {shown(value)}")
     return number
 
 
@@ -98,14 +99,14 @@ def _timestamp(name: str, value: Any) -> str:
     Rewriting cuts fraction digits past the sixth (never rounds) and reads `t`, `z`, `-00:00`
     and a leap second as sources/timestamps.py says."""
     if not isinstance(value, str):
-        raise RowError(name, f"expected an ISO-8601 time, got {_shown(value)}")
+        raise RowError(name, f"expected an ISO-8601 time, got {shown(value)}")
     text = value.strip()
     if _EXTENDED.fullmatch(text):
         return text
     try:
         moment = timestamps.parse(text)
     except (ValueError, OverflowError):
-        raise RowError(name, f"expected an ISO-8601 time, got {_shown(value)}") from None
+        raise RowError(name, f"expected an ISO-8601 time, got {shown(value)}") from None
     return moment.isoformat()
 
 
@@ -119,7 +120,7 @@ def _boolean(name: str, value: Any) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise RowError(name, f"expected true or false, got {_shown(value)}")
+    raise RowError(name, f"expected true or false, got {shown(value)}")
 
 
 def _text(name: str, value: Any) -> str:
