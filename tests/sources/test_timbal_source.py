@@ -25,23 +25,14 @@ from sandbox.http import Request
 from sandbox.service import Sandbox
 from tests.conftest import Loader, kill_midway, small_config
 from tests.sources.warehouse import all_text, rows
+from tests.spec_validation import spec_dict
 
 RAW = "raw_timbal"
-CONFIG = (
-    "id",
-    "connector_id",
-    "name",
-    "source_kind",
-    "connection_ref",
-    "source_schema",
-    "source_table",
-    "cursor_column",
-    "kb_uid",
-    "dest_table",
-    "interval_secs",
-    "enabled",
-    "created_at",
-)
+# The configuration is what the vendor's SyncView documents, less what a run moves (its spec
+# says so of has_cursor, last_*, seconds_since_success) and the row's own touch time.
+RUN_DRIVEN = {"has_cursor", "last_run_at", "last_state", "last_success_at", "seconds_since_success"}
+SYNC_VIEW = spec_dict("timbal_get_connector_sync")["components"]["schemas"]["SyncView"]["properties"]
+CONFIG = tuple(sorted(set(SYNC_VIEW) - RUN_DRIVEN - {"updated_at"}))
 FRESHNESS = ("has_cursor", "last_run_at", "last_state", "last_success_at")
 
 
