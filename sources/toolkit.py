@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from hashlib import blake2b
 from typing import Any, Generic, TypeVar
 
+import dlt
 import httpx
 import orjson
 
@@ -26,6 +27,14 @@ BATCH_ROWS = 20_000  # rows per yielded Arrow table: big enough for Arrow, small
 # The loader file of the tables still yielded as dict rows: dlt's default (insert_values) strips
 # NUL characters from text, parquet keeps every character (and loads faster).
 DICT_FORMAT = "parquet"
+
+
+def merged_dict_rows(name: str, key: str | tuple[str, ...], columns: Any = None) -> Any:
+    """The `dlt.resource` decorator of a table yielded as dict rows and merged on `key`:
+    every such table loads in `DICT_FORMAT` (why above), so it is said here once."""
+    return dlt.resource(
+        name=name, primary_key=key, write_disposition="merge", columns=columns, file_format=DICT_FORMAT
+    )
 
 
 def poll_time(response: httpx.Response) -> datetime:

@@ -19,7 +19,7 @@ from dlt.sources import DltResource
 from sources.columns import json_hints
 from sources.concurrency import map_completed
 from sources.http import NotFound
-from sources.toolkit import BATCH_ROWS, DICT_FORMAT, iso_ms
+from sources.toolkit import BATCH_ROWS, iso_ms, merged_dict_rows
 from sources.where import rows_to, where
 
 from .api import AiSquaredApi
@@ -52,7 +52,7 @@ def ai_squared(settings: AiSquaredSettings) -> Sequence[DltResource]:
 
     listing = Listing(api, settings.sync_ids, known)
 
-    @dlt.resource(name="syncs", primary_key="id", write_disposition="merge", file_format=DICT_FORMAT)
+    @merged_dict_rows("syncs", "id")
     def syncs() -> Iterator[list[dict]]:
         seen = sync_digests(dlt.current.resource_state())
         changed = []
@@ -65,13 +65,7 @@ def ai_squared(settings: AiSquaredSettings) -> Sequence[DltResource]:
         if changed:
             yield changed
 
-    @dlt.resource(
-        name="deleted_syncs",
-        primary_key="id",
-        write_disposition="merge",
-        columns=DELETED_COLUMNS,
-        file_format=DICT_FORMAT,
-    )
+    @merged_dict_rows("deleted_syncs", "id", DELETED_COLUMNS)
     def deleted_syncs() -> Iterator[list[dict]]:
         """Syncs the server answers 404 for, from the load that first met the 404."""
         if settings.sync_ids is not None:

@@ -17,7 +17,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from sources.toolkit import DICT_FORMAT, epoch_ms, from_epoch_ms
+from sources.toolkit import epoch_ms, from_epoch_ms, merged_dict_rows
 from sources.where import where
 
 from .api import ParagonApi
@@ -56,13 +56,7 @@ def paragon(settings: ParagonSettings) -> Sequence[DltResource]:
         lambda: dict(dlt.current.resource_state(SNAPSHOTS).get("backoff_until", {})),
     )
 
-    @dlt.resource(
-        name="syncs",
-        primary_key="id",
-        write_disposition="merge",
-        columns=SYNC_COLUMNS,
-        file_format=DICT_FORMAT,
-    )
+    @merged_dict_rows("syncs", "id", SYNC_COLUMNS)
     def syncs() -> Iterator[list[dict[str, Any]]]:
         """Each sync's latest known state, written only when it changed."""
         rows = changed_syncs(dlt.current.resource_state().setdefault("known", {}), poll.get())
