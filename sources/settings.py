@@ -8,9 +8,10 @@ a secret, how it is checked and a line of documentation. From that one declarati
   name exactly as for a hand-written `@dlt.source`;
 - the runner's reading (`VendorSettings.resolve`): each pinned setting read only from its own key
   (left to dlt, a bare `BASE_URL` or `API_KEY` meant for another tool would fill it), secrets
-  registered for masking, required ones checked, numbers coerced and range-checked before the
-  vendor's first request (left to dlt, `http_concurrency = 0` surfaced as a pool timeout after
-  minutes of retries, a negative lookback silently skipped new runs);
+  registered for masking, required ones checked, numbers coerced (and range-checked by
+  `VendorSettings.__post_init__`) before the vendor's first request (left to dlt,
+  `http_concurrency = 0` surfaced as a pool timeout after minutes of retries, a negative
+  lookback silently skipped new runs);
 - the config example, the secrets example and the README tables (`pipelines/settings_docs.py`).
 """
 
@@ -28,7 +29,7 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.common.typing import ConfigValueSentinel
 
-from sources.http import ConfigError
+from sources.http import ConfigError, RetryPolicy, VendorClient
 from sources.toolkit import json_list
 
 
@@ -111,12 +112,31 @@ class VendorSettings:
     vendor: ClassVar[str]
 
     def __post_init__(self) -> None:
+        """Every range and choice is checked here, once, however the object was built (the runner's
+        `resolve`, dlt's injection, a direct call), before the vendor's first request."""
         for item in self.declared():
             value = getattr(self, item.name)
+            if isinstance(item.check, Knob):
+                check_range(self.key(item.name), value, item.check)
             if item.choices and value not in item.choices:
                 raise ConfigError(
                     self.vendor, f"{item.name} must be one of {', '.join(item.choices)}, not {value!r}"
                 )
+
+    def http_client(self, token_setting: str, **options: Any) -> VendorClient:
+        """The vendor's HTTP client from the settings every vendor declares (`base_url`,
+        `http_concurrency`, `timeout_seconds`, `max_attempts`); `options` add its auth or headers.
+        `token_setting` is what a 401 tells the user to fix."""
+        settings: Any = self  # the four are declared by each vendor's subclass
+        return VendorClient(
+            self.vendor,
+            settings.base_url,
+            timeout_s=settings.timeout_seconds,
+            max_connections=settings.http_concurrency,
+            retry=RetryPolicy(attempts=settings.max_attempts),
+            token_setting=token_setting,
+            **options,
+        )
 
     @classmethod
     def declared(cls) -> tuple[Setting, ...]:
@@ -169,8 +189,9 @@ class VendorSettings:
 
         `on_secret` sees every secret value as soon as it is read (the runner masks it). Raises
         NotConfigured when a required setting is unset, SettingInvalid for a value that cannot
-        be used; a numeric setting left unset gets its declared default. Settings not pinned
-        are left out: dlt injects them through the signature.
+        be read as its type (one out of range fails as the settings object is built, see
+        `__post_init__`); a numeric setting left unset gets its declared default. Settings not
+        pinned are left out: dlt injects them through the signature.
         """
         pinned = [s for s in cls.declared() if s.pinned]
         values: dict[str, object] = {}
@@ -206,7 +227,8 @@ def _json_list(value: object) -> object:
 
 
 def coerce_knob(key: str, value: object, knob: Knob) -> int | float:
-    """`value` as the knob's type, or SettingInvalid saying what was expected."""
+    """`value` as the knob's type, or SettingInvalid saying what was expected (its range is
+    checked by `VendorSettings.__post_init__`, as for a value that did not come through here)."""
     what = "a whole number" if knob.kind is int else "a number"
     if isinstance(value, bool):
         raise SettingInvalid(f"{key} must be {what}, not {value!r}")
@@ -216,15 +238,19 @@ def coerce_knob(key: str, value: object, knob: Knob) -> int | float:
         raise SettingInvalid(f"{key} must be {what}, not {value!r}") from None
     if not math.isfinite(number) or (knob.kind is int and number != int(number)):
         raise SettingInvalid(f"{key} must be {what}, not {value!r}")
-    typed = int(number) if knob.kind is int else number
+    return int(number) if knob.kind is int else number
+
+
+def check_range(key: str, value: int | float, knob: Knob) -> None:
+    """SettingInvalid naming `key` when `value` is outside the knob's range."""
     bound = f"{knob.minimum:g}"
-    if knob.strict and typed <= knob.minimum:
-        raise SettingInvalid(f"{key} must be greater than {bound}, not {value}")
-    if not knob.strict and typed < knob.minimum:
-        raise SettingInvalid(f"{key} must be at least {bound}, not {value}")
-    if knob.maximum is not None and typed > knob.maximum:
-        raise SettingInvalid(f"{key} must be at most {knob.maximum:g}, not {value}")
-    return typed
+    shown = int(value) if isinstance(value, float) and value.is_integer() else value  # 0, not 0.0
+    if knob.strict and value <= knob.minimum:
+        raise SettingInvalid(f"{key} must be greater than {bound}, not {shown}")
+    if not knob.strict and value < knob.minimum:
+        raise SettingInvalid(f"{key} must be at least {bound}, not {shown}")
+    if knob.maximum is not None and value > knob.maximum:
+        raise SettingInvalid(f"{key} must be at most {knob.maximum:g}, not {shown}")
 
 
 def check_base_url(key: str, value: object) -> str:
@@ -255,6 +281,12 @@ def redact_url(text: str) -> str:
     if "@" in authority:
         authority = "***@" + authority.rsplit("@", 1)[1]
     return f"{scheme}{sep}{authority}{slash}{tail}"
+
+
+def credential(doc: str, example: str = '""') -> Any:
+    """A secret credential: unset by default (the vendor is then skipped), out of every repr and
+    log, listed in the secrets example."""
+    return setting(None, doc, secret=True, example=example)
 
 
 def concurrency(doc: str, default: int = 8) -> Any:

@@ -1,9 +1,5 @@
-"""AI Squared's settings (`sources.ai_squared.*`): the one place they are declared.
-
-The source's signature, the runner's reading and checking, `.dlt/config.toml`,
-`.dlt/secrets.toml.example` and the README table are derived from this class
-(`python -m pipelines.settings_docs` rewrites the docs; tests/unit/test_settings_docs.py checks them).
-"""
+"""AI Squared's settings (`sources.ai_squared.*`): the one place they are declared (sources/settings.py says
+what is derived from them)."""
 
 from __future__ import annotations
 
@@ -11,8 +7,17 @@ from dataclasses import dataclass
 
 from dlt.common.typing import TSecretStrValue
 
-from sources.http import RetryPolicy, VendorClient
-from sources.settings import Knob, VendorSettings, api_root, attempts, concurrency, setting, timeout
+from sources.http import VendorClient
+from sources.settings import (
+    Knob,
+    VendorSettings,
+    api_root,
+    attempts,
+    concurrency,
+    credential,
+    setting,
+    timeout,
+)
 
 from .auth import VENDOR, AiSquaredAuth
 
@@ -24,16 +29,14 @@ class AiSquaredSettings(VendorSettings):
     vendor = VENDOR
 
     base_url: str = api_root("https://api.squared.ai")
-    api_token: TSecretStrValue | None = setting(
-        None, "bearer JWT; or leave it out and set `login_email` + `login_password` (secret) to log in "
-        "with `POST /api/v1/login`, again on a 401", secret=True, example='""',
-    )  # fmt: skip
+    api_token: TSecretStrValue | None = credential(
+        "bearer JWT; or leave it out and set `login_email` + `login_password` (secret) to log in "
+        "with `POST /api/v1/login`, again on a 401"
+    )
     login_email: str | None = setting(
         None, "with `login_password`, logs in instead of a token", in_secrets_file=True, example='""'
     )
-    login_password: TSecretStrValue | None = setting(
-        None, "the password of `login_email`", secret=True, example='""'
-    )
+    login_password: TSecretStrValue | None = credential("the password of `login_email`")
     workspace_id: str | None = setting(
         None, "sent as `Workspace-Id`; a missing or foreign one is the server's 400 \"Workspace not found\", "
         "reported as a setting error naming this key (exit 2)", example='"7"',
@@ -68,15 +71,10 @@ class AiSquaredSettings(VendorSettings):
 
     def client(self) -> VendorClient:
         """The HTTP client these settings describe; AuthError when no credentials are set."""
-        return VendorClient(
-            VENDOR,
-            self.base_url,
+        return self.http_client(
+            f"{self.key('api_token')} (or login_email + login_password)",
             auth=AiSquaredAuth(self.api_token, self.login_email, self.login_password),
             headers={"Workspace-Id": str(self.workspace_id)} if self.workspace_id else {},
-            timeout_s=self.timeout_seconds,
-            max_connections=self.http_concurrency,
-            retry=RetryPolicy(attempts=self.max_attempts),
-            token_setting=f"{self.key('api_token')} (or login_email + login_password)",
         )
 
 

@@ -1,9 +1,5 @@
-"""Paragon's settings (`sources.paragon.*`): the one place they are declared.
-
-The source's signature, the runner's reading and checking, `.dlt/config.toml`,
-`.dlt/secrets.toml.example` and the README table are derived from this class
-(`python -m pipelines.settings_docs` rewrites the docs; tests/unit/test_settings_docs.py checks them).
-"""
+"""Paragon's settings (`sources.paragon.*`): the one place they are declared (sources/settings.py says
+what is derived from them)."""
 
 from __future__ import annotations
 
@@ -11,8 +7,8 @@ from dataclasses import dataclass
 
 from dlt.common.typing import TSecretValue
 
-from sources.http import RetryPolicy, VendorClient
-from sources.settings import VendorSettings, api_root, attempts, concurrency, setting, timeout
+from sources.http import VendorClient
+from sources.settings import VendorSettings, api_root, attempts, concurrency, credential, setting, timeout
 
 from .tokens import SETTING, VENDOR, UserToken, parse_tokens
 
@@ -22,11 +18,11 @@ class ParagonSettings(VendorSettings):
     vendor = VENDOR
 
     base_url: str = api_root("https://sync.useparagon.com")
-    user_tokens: TSecretValue | None = setting(
-        None, "one Paragon User Token (JWT) per connected user: a TOML list, or a JSON list in a string "
-        "(`SOURCES__PARAGON__USER_TOKENS='[\"t1\",\"t2\"]'`); without tokens Paragon is skipped",
-        secret=True, example="[]",
-    )  # fmt: skip
+    user_tokens: TSecretValue | None = credential(
+        "one Paragon User Token (JWT) per connected user: a TOML list, or a JSON list in a string "
+        '(`SOURCES__PARAGON__USER_TOKENS=\'["t1","t2"]\'`); without tokens Paragon is skipped',
+        example="[]",
+    )
     sync_ids: list[str] | None = setting(
         None, "only these syncs", pinned=False, example='["..."]', shown_default="all"
     )
@@ -40,14 +36,7 @@ class ParagonSettings(VendorSettings):
 
     def client(self) -> VendorClient:
         """The HTTP client these settings describe (each user's token goes on its own requests)."""
-        return VendorClient(
-            VENDOR,
-            self.base_url,
-            timeout_s=self.timeout_seconds,
-            max_connections=self.http_concurrency,
-            retry=RetryPolicy(attempts=self.max_attempts),
-            token_setting=SETTING,
-        )
+        return self.http_client(SETTING)
 
 
 SETTINGS = ParagonSettings

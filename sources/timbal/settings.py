@@ -1,9 +1,5 @@
-"""Timbal's settings (`sources.timbal.*`): the one place they are declared.
-
-The source's signature, the runner's reading and checking, `.dlt/config.toml`,
-`.dlt/secrets.toml.example` and the README table are derived from this class
-(`python -m pipelines.settings_docs` rewrites the docs; tests/unit/test_settings_docs.py checks them).
-"""
+"""Timbal's settings (`sources.timbal.*`): the one place they are declared (sources/settings.py says
+what is derived from them)."""
 
 from __future__ import annotations
 
@@ -12,8 +8,8 @@ from dataclasses import dataclass
 import dlt
 from dlt.common.typing import TSecretStrValue
 
-from sources.http import AuthError, BearerAuth, ConfigError, RetryPolicy, VendorClient
-from sources.settings import VendorSettings, api_root, attempts, concurrency, setting, timeout
+from sources.http import AuthError, BearerAuth, ConfigError, VendorClient
+from sources.settings import VendorSettings, api_root, attempts, concurrency, credential, setting, timeout
 
 from .api import VENDOR
 
@@ -26,9 +22,7 @@ class TimbalSettings(VendorSettings):
     org_id: str = setting(
         dlt.config.value, "the org whose syncs are read", required=True, example='"org_..."'
     )
-    api_key: TSecretStrValue | None = setting(
-        None, "API key; without one Timbal is skipped", secret=True, example='""'
-    )
+    api_key: TSecretStrValue | None = credential("API key; without one Timbal is skipped")
     connector_ids: list[str] | None = setting(
         None, "only syncs of these connectors (one list call each)", pinned=False,
         example='["conn_..."]', shown_default="all",
@@ -45,20 +39,10 @@ class TimbalSettings(VendorSettings):
             raise ConfigError(
                 VENDOR, "connector_ids is empty: name at least one connector, or unset it for all"
             )
-        if self.http_concurrency < 1:
-            raise ConfigError(VENDOR, f"http_concurrency must be at least 1, not {self.http_concurrency}")
 
     def client(self) -> VendorClient:
         """The HTTP client these settings describe."""
-        return VendorClient(
-            VENDOR,
-            self.base_url,
-            auth=BearerAuth(self.api_key),
-            timeout_s=self.timeout_seconds,
-            max_connections=self.http_concurrency,
-            retry=RetryPolicy(attempts=self.max_attempts),
-            token_setting=self.key("api_key"),
-        )
+        return self.http_client(self.key("api_key"), auth=BearerAuth(self.api_key))
 
 
 SETTINGS = TimbalSettings

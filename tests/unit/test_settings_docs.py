@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import settings_docs
-from pipelines.runner import VENDORS, _source_factory, settings_for
+from pipelines.runner import VENDORS, _source_factory, build_source, settings_for
 from pipelines.settings_docs import CONFIG, README, SECRETS, render, stale
 from sources.settings import NotConfigured, SettingInvalid
 
@@ -127,13 +127,22 @@ def test_resolve_names_the_missing_required_settings(monkeypatch: pytest.MonkeyP
     assert str(raised.value) == "timbal: not configured (base_url, org_id missing); skipped"
 
 
-def test_resolve_checks_a_knob_and_names_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_knob_is_checked_as_the_source_is_built_and_names_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
     _clear(monkeypatch, "ai_squared")
     monkeypatch.setenv("SOURCES__AI_SQUARED__BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("SOURCES__AI_SQUARED__RECORDS_PER_PAGE", "0")
     with pytest.raises(SettingInvalid) as raised:
-        settings_for("ai_squared").resolve(on_secret=lambda _: None)
+        build_source("ai_squared")
     assert str(raised.value) == "sources.ai_squared.records_per_page must be at least 1, not 0"
+
+
+def test_a_knob_given_directly_is_checked_by_its_range_too() -> None:
+    """Not only what `resolve` reads: a value dlt injects or a caller passes meets the same check."""
+    from sources.timbal.settings import TimbalSettings
+
+    with pytest.raises(SettingInvalid) as raised:
+        TimbalSettings(base_url="http://127.0.0.1:9", org_id="o", api_key="k", timeout_seconds=0.0)
+    assert str(raised.value) == "sources.timbal.timeout_seconds must be greater than 0, not 0"
 
 
 class _Built(Exception):
