@@ -57,25 +57,15 @@ paragon_snapshots as (
 
 paragon_cycles as (
     select
-        vendor,
-        sync_id,
-        'cycle@' || strftime(last_synced_at, '%Y-%m-%dT%H:%M:%S.%gZ') as run_id,
-        'succeeded' as status,
-        status as vendor_status,
-        cast(null as timestamptz) as created_at,
-        cast(null as timestamptz) as started_at,
-        last_synced_at as finished_at,
+        vendor, sync_id, status as vendor_status, 'cycle' as event, 'succeeded' as status,
         last_synced_at as ended_at,
-        cast(null as double) as duration_s,
         case
             when n > 1
                 then try_cast(
                     cast(synced_records_count as hugeint) - coalesce(previous_synced_records_count, 0) as bigint
                 )
         end as rows_synced,
-        cast(null as bigint) as rows_failed,
-        cast(null as varchar) as error_message,
-        true as is_inferred
+        cast(null as varchar) as error_message
     from paragon_snapshots
     where
         last_synced_at is not null
@@ -84,22 +74,37 @@ paragon_cycles as (
 
 paragon_errors as (
     select
-        vendor,
-        sync_id,
-        'error@' || strftime(first_seen_at, '%Y-%m-%dT%H:%M:%S.%gZ') as run_id,
-        'failed' as status,
-        status as vendor_status,
-        cast(null as timestamptz) as created_at,
-        cast(null as timestamptz) as started_at,
-        first_seen_at as finished_at,
-        first_seen_at as ended_at,
-        cast(null as double) as duration_s,
-        cast(null as bigint) as rows_synced,
-        cast(null as bigint) as rows_failed,
-        reason as error_message,
-        true as is_inferred
+        vendor, sync_id, status as vendor_status, 'error' as event, 'failed' as status,
+        first_seen_at as ended_at, cast(null as bigint) as rows_synced, reason as error_message
     from paragon_snapshots
     where status = 'ERRORED' and previous_status is distinct from 'ERRORED'
+),
+
+paragon_events as (
+    select * from paragon_cycles
+    union all
+    select * from paragon_errors
+),
+
+-- both kinds of inferred run in the one shape of a run: named and timed by the event that
+-- shows it, nothing known of its start
+paragon as (
+    select
+        vendor,
+        sync_id,
+        event || '@' || strftime(ended_at, '%Y-%m-%dT%H:%M:%S.%gZ') as run_id,
+        status,
+        vendor_status,
+        cast(null as timestamptz) as created_at,
+        cast(null as timestamptz) as started_at,
+        ended_at as finished_at,
+        ended_at,
+        cast(null as double) as duration_s,
+        rows_synced,
+        cast(null as bigint) as rows_failed,
+        error_message,
+        true as is_inferred
+    from paragon_events
 ),
 
 unioned as (
@@ -107,9 +112,7 @@ unioned as (
     union all
     select * from timbal
     union all
-    select * from paragon_cycles
-    union all
-    select * from paragon_errors
+    select * from paragon
 ),
 
 final as (

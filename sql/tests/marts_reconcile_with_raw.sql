@@ -2,7 +2,7 @@
 -- Counts that no metric definition enters (a run's end time, its day, its health), each taken
 -- from the raw tables dlt loaded, not from staging:
 --   runs: AI Squared raw runs (distinct id), Timbal raw jobs (distinct job_id) = the vendor's
---     rows in marts.sync_runs (Paragon's runs are inferred, so they have no raw count);
+--     rows in marts.sync_runs not inferred (Paragon's runs are inferred: they have no raw count);
 --   syncs: AI Squared raw syncs not in deleted_syncs, Timbal open scd2 versions, Paragon raw
 --     syncs = the vendor's rows in marts.syncs; marts.sync_health has as many rows per vendor;
 --   failed records: raw failed records (distinct run and record) = the sum of
@@ -51,7 +51,7 @@ failed_records as (
 ),
 
 mart_runs as (
-    select vendor, count(*) as n from marts.sync_runs group by vendor
+    select vendor, count(*) as n from marts.sync_runs where not is_inferred group by vendor
 ),
 
 mart_timed_runs as (
@@ -91,26 +91,47 @@ raw_syncs as (
     select * from paragon_syncs
 ),
 
+-- every count (vendor, n), named
+counts as (
+    select 'raw runs' as counted, * from raw_runs
+    union all
+    select 'marts.sync_runs rows', * from mart_runs
+    union all
+    select 'raw syncs', * from raw_syncs
+    union all
+    select 'marts.syncs rows', * from mart_syncs
+    union all
+    select 'marts.sync_health rows', * from mart_health
+    union all
+    select 'raw failed records', * from failed_records
+    union all
+    select 'marts.record_errors failed_records', * from mart_errors
+    union all
+    select 'marts.sync_runs rows with a time', * from mart_timed_runs
+    union all
+    select 'marts.sync_daily runs', * from mart_days
+),
+
+reconciliations as (
+    select * from (
+        values
+            ('marts.sync_runs rows', 'raw runs'),
+            ('marts.syncs rows', 'raw syncs'),
+            ('marts.sync_health rows', 'marts.syncs rows'),
+            ('marts.record_errors failed_records', 'raw failed records'),
+            ('marts.sync_daily runs', 'marts.sync_runs rows with a time')
+    ) as t (found, expected)
+),
+
 compared as (
-    select 'marts.sync_runs rows = raw runs' as reconciliation, r.vendor, r.n as expected, m.n as found
-    from raw_runs as r
-    left join mart_runs as m on r.vendor = m.vendor
-    union all
-    select 'marts.syncs rows = raw syncs', r.vendor, r.n, m.n
-    from raw_syncs as r
-    left join mart_syncs as m on r.vendor = m.vendor
-    union all
-    select 'marts.sync_health rows = marts.syncs rows', coalesce(s.vendor, h.vendor), s.n, h.n
-    from mart_syncs as s
-    full outer join mart_health as h on s.vendor = h.vendor
-    union all
-    select 'marts.record_errors failed_records = raw failed records', r.vendor, r.n, m.n
-    from failed_records as r
-    left join mart_errors as m on r.vendor = m.vendor
-    union all
-    select 'marts.sync_daily runs = marts.sync_runs rows with a time', coalesce(t.vendor, d.vendor), t.n, d.n
-    from mart_timed_runs as t
-    full outer join mart_days as d on t.vendor = d.vendor
+    select
+        r.found || ' = ' || r.expected as reconciliation,
+        c.vendor,
+        max(case when c.counted = r.expected then c.n end) as expected,
+        max(case when c.counted = r.found then c.n end) as found
+    from reconciliations as r
+    inner join counts as c on c.counted in (r.found, r.expected)
+    group by r.found, r.expected, c.vendor
 ),
 
 final as (
