@@ -105,11 +105,21 @@ def setting(
     return dataclasses.field(default=default, repr=not secret, metadata={"setting": meta})
 
 
+@typing.dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 @dataclass(frozen=True)
 class VendorSettings:
-    """Base of each vendor's settings dataclass; `vendor` names the config section."""
+    """Base of each vendor's settings dataclass; `vendor` names the config section.
+
+    `class XSettings(VendorSettings, vendor="x")` is all a vendor writes: the subclass is made a
+    frozen dataclass here, so no vendor can forget it (or make its settings mutable).
+    """
 
     vendor: ClassVar[str]
+
+    def __init_subclass__(cls, vendor: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.vendor = vendor
+        dataclass(frozen=True)(cls)
 
     def __post_init__(self) -> None:
         """Every range and choice is checked here, once, however the object was built (the runner's

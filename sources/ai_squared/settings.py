@@ -3,8 +3,6 @@ what is derived from them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dlt.common.typing import TSecretStrValue
 
 from sources.http import VendorClient
@@ -24,10 +22,7 @@ from .auth import VENDOR, AiSquaredAuth
 RECORD_MODES = ("failed", "all", "none")
 
 
-@dataclass(frozen=True)
-class AiSquaredSettings(VendorSettings):
-    vendor = VENDOR
-
+class AiSquaredSettings(VendorSettings, vendor=VENDOR):
     base_url: str = api_root("https://api.squared.ai")
     api_token: TSecretStrValue | None = credential(
         "bearer JWT; or leave it out and set `login_email` + `login_password` (secret) to log in "

@@ -3,8 +3,6 @@ what is derived from them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dlt.common.typing import TSecretValue
 
 from sources.http import VendorClient
@@ -13,10 +11,7 @@ from sources.settings import VendorSettings, api_root, attempts, concurrency, cr
 from .tokens import SETTING, VENDOR, UserToken, parse_tokens
 
 
-@dataclass(frozen=True)
-class ParagonSettings(VendorSettings):
-    vendor = VENDOR
-
+class ParagonSettings(VendorSettings, vendor=VENDOR):
     base_url: str = api_root("https://sync.useparagon.com")
     user_tokens: TSecretValue | None = credential(
         "one Paragon User Token (JWT) per connected user: a TOML list, or a JSON list in a string "

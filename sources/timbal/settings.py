@@ -3,8 +3,6 @@ what is derived from them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import dlt
 from dlt.common.typing import TSecretStrValue
 
@@ -14,10 +12,7 @@ from sources.settings import VendorSettings, api_root, attempts, concurrency, cr
 from .api import VENDOR
 
 
-@dataclass(frozen=True)
-class TimbalSettings(VendorSettings):
-    vendor = VENDOR
-
+class TimbalSettings(VendorSettings, vendor=VENDOR):
     base_url: str = api_root("https://api.timbal.ai")
     org_id: str = setting(
         dlt.config.value, "the org whose syncs are read", required=True, example='"org_..."'
