@@ -9,9 +9,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -32,6 +32,20 @@ START_MS = 1_795_000_000_000
 def small_config(**overrides: int) -> WorldConfig:
     values = {"seed": 7, "syncs": 12, "days": 7, "records": 5_000, "start_ms": START_MS}
     return WorldConfig(**{**values, **overrides})
+
+
+def box_fixture(**overrides: int) -> Any:
+    """A module's `box` fixture: a fresh world of `small_config(**overrides)` for each test.
+
+    Usage: `box = box_fixture(days=2, records=500)` at module level.
+    """
+
+    @pytest.fixture(name="box")
+    def box() -> Iterator[Sandbox]:
+        with Sandbox(small_config(**overrides)) as sandbox:
+            yield sandbox
+
+    return box
 
 
 @pytest.fixture(scope="module")

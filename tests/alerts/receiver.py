@@ -7,11 +7,12 @@ order, then the default (Slack answers `ok`, PagerDuty `202 {"status": "success"
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import LoopbackServer
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Received:
     body: dict
 
 
-class Receiver:
+class Receiver(LoopbackServer):
     def __init__(self, default: Reply | None = None) -> None:
         self.default = default or Reply()
         self.script: deque[Reply] = deque()
@@ -61,21 +62,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.serve(Handler)
 
     def bodies(self) -> list[dict]:
         return [r.body for r in self.requests]
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

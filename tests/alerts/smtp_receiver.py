@@ -4,13 +4,14 @@ a message, with scripted replies to MAIL FROM for fault tests."""
 from __future__ import annotations
 
 import socketserver
-import threading
 from collections import deque
 from email import message_from_bytes
 from email.message import Message
 
+from tests.loopback import LoopbackServer
 
-class SmtpReceiver:
+
+class SmtpReceiver(LoopbackServer):
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.envelopes: list[tuple[str, list[str]]] = []
@@ -57,18 +58,4 @@ class SmtpReceiver:
                     else:
                         self.reply("502 not implemented")
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
-
-    def __enter__(self) -> SmtpReceiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler, socketserver.ThreadingTCPServer)

@@ -19,7 +19,7 @@ from pipelines.commands.demo import environment
 from pipelines.commands.run import execute
 from pipelines.exit_codes import EXIT_OK
 from sandbox.service import Sandbox
-from tests.conftest import small_config
+from tests.conftest import box_fixture
 
 MAX = 2**63 - 1
 MARTS = {
@@ -42,10 +42,7 @@ def fits(value: int) -> int | None:
     return value if -(2**63) <= value <= MAX else None
 
 
-@pytest.fixture
-def box() -> Sandbox:
-    with Sandbox(small_config(days=2, records=500)) as sandbox:
-        yield sandbox
+box = box_fixture(days=2, records=500)
 
 
 def test_counters_at_the_int64_maximum_load_every_mart_builds_and_daily_sums_are_exact(

@@ -23,13 +23,9 @@ from pipelines.commands.demo import environment
 from pipelines.commands.run import execute
 from pipelines.exit_codes import EXIT_VENDORS_FAILED
 from sandbox.service import Sandbox
-from tests.conftest import Loader, small_config
+from tests.conftest import Loader, box_fixture
 
-
-@pytest.fixture
-def box() -> Sandbox:
-    with Sandbox(small_config(days=1, records=500)) as sandbox:
-        yield sandbox
+box = box_fixture(days=1, records=500)
 
 
 def test_syncscope_run_names_the_sync_run_and_arrow_error_of_one_run_in_a_batch(

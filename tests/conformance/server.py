@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from openapi_core.testing import MockRequest, MockResponse
 
+from tests.loopback import LoopbackServer
 from tests.spec_validation import openapi, spec_dict
 
 from .rfc3339 import epoch_us
@@ -30,7 +31,7 @@ def dumps(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-class SpecServer:
+class SpecServer(LoopbackServer):
     """One vendor's world on 127.0.0.1 (a fresh port), in a thread; a context manager."""
 
     def __init__(self, vendor: str, world: World) -> None:
@@ -55,18 +56,7 @@ class SpecServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> SpecServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
 
     def env(self) -> dict[str, str]:
         """What `tests/conftest.py`'s `load` fixture sets: this vendor's settings only."""

@@ -10,17 +10,17 @@ import duckdb
 import psycopg2
 
 
+def mart_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The warehouse's mart tables, as its catalog lists them (no list kept by hand to go stale)."""
+    query = "select table_name from duckdb_tables() where schema_name = 'marts'"
+    return [r[0] for r in con.execute(query).fetchall()]
+
+
 def warehouse_marts(db: Path) -> dict[str, tuple[list[str], list[tuple]]]:
     """Every mart: its column names and rows."""
     with duckdb.connect(str(db), read_only=True) as con:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts'"
-            ).fetchall()
-        ]
         out = {}
-        for name in names:
+        for name in mart_names(con):
             columns = [r[0] for r in con.execute(f"describe marts.{name}").fetchall()]
             out[name] = (columns, con.execute(f"select * from marts.{name}").fetchall())
     return out

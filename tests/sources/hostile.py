@@ -6,13 +6,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import psutil
+
+from tests.loopback import LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Received:
     body: bytes
 
 
-class Listener:
+class Listener(LoopbackServer):
     """Answers everything with 401 (the lure for a login) and keeps what arrived."""
 
     def __init__(self) -> None:
@@ -47,20 +48,7 @@ class Listener:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> Listener:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self.serve(Handler, daemon_threads=False)
 
 
 @dataclass

@@ -8,17 +8,22 @@ import duckdb
 import pytest
 
 from pipelines.models import build
+from sandbox.ai_squared.world import AiSquaredWorld
 from sandbox.service import Sandbox
-from tests.conftest import Loader, small_config
+from tests.conftest import Loader, box_fixture
 from tests.sources.warehouse import rows
 
 RAW = "raw_ai_squared"
 
 
+box = box_fixture(syncs=6, records=2_000)
+
+
 @pytest.fixture
-def box() -> Sandbox:
-    with Sandbox(small_config(syncs=6, records=2_000)) as sandbox:
-        yield sandbox
+def world(box: Sandbox, load: Loader) -> AiSquaredWorld:
+    """The AI Squared world once a first full load has seen every sync."""
+    load(box)
+    return box.world.ai_squared
 
 
 def marts(db: Path) -> dict[str, set[str]]:
@@ -33,10 +38,8 @@ def marts(db: Path) -> dict[str, set[str]]:
 
 
 def test_a_deleted_sync_is_recorded_once_and_leaves_syncs_and_health_but_keeps_its_runs(
-    box: Sandbox, load: Loader, db: Path
+    box: Sandbox, load: Loader, db: Path, world: AiSquaredWorld
 ) -> None:
-    load(box)
-    world = box.world.ai_squared
     gone = sorted(world.syncs)[2]
     runs_before = {r["id"] for r in rows(db, RAW, "sync_runs") if r["sync_id"] == gone}
     assert runs_before
@@ -54,10 +57,8 @@ def test_a_deleted_sync_is_recorded_once_and_leaves_syncs_and_health_but_keeps_i
 
 
 def test_a_deleted_sync_that_is_restored_leaves_deleted_syncs_again(
-    box: Sandbox, load: Loader, db: Path
+    box: Sandbox, load: Loader, db: Path, world: AiSquaredWorld
 ) -> None:
-    load(box)
-    world = box.world.ai_squared
     restored_id = sorted(world.syncs)[0]
     restored = world.syncs[restored_id]
     assert world.remove_sync(restored_id)
@@ -73,10 +74,8 @@ def test_a_deleted_sync_that_is_restored_leaves_deleted_syncs_again(
 
 
 def test_a_listing_that_leaves_known_syncs_out_deletes_none(
-    box: Sandbox, load: Loader, db: Path, monkeypatch: pytest.MonkeyPatch
+    box: Sandbox, load: Loader, db: Path, world: AiSquaredWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    load(box)
-    world = box.world.ai_squared
     monkeypatch.setattr("sources.ai_squared.api.SYNCS_PER_PAGE", 2)
     # After page 1 of the list is answered, the syncs on page 2 are edited: they jump to page 1,
     # so page 2 shows the next ones and this crawl never lists the edited two.

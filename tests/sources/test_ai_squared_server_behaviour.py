@@ -11,16 +11,13 @@ import pytest
 
 from sandbox.faults import Faults
 from sandbox.service import Sandbox
-from tests.conftest import Loader, small_config
+from tests.conftest import Loader, box_fixture
 from tests.sources.warehouse import rows
 
 RAW = "raw_ai_squared"
 
 
-@pytest.fixture
-def box() -> Sandbox:
-    with Sandbox(small_config(syncs=6, records=3_000)) as sandbox:
-        yield sandbox
+box = box_fixture(syncs=6, records=3_000)
 
 
 def runs_by_status(box: Sandbox) -> dict[str, list[dict]]:
