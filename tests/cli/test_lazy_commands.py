@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from pipelines.cli import COMMANDS, main
 
-HEAVY = ("dlt", "pyarrow", "pandas", "duckdb", "httpx", "sources", "pipelines.runner")
+HEAVY = ("dlt", "pyarrow", "pandas", "numpy", "duckdb", "httpx", "sources", "pipelines.runner")
 
 
 def imported_after(*args: str) -> list[str]:
@@ -47,8 +47,9 @@ def test_help_lists_every_command_with_its_summary() -> None:
 def test_help_and_a_commands_help_import_only_what_that_command_needs() -> None:
     assert imported_after("--help") == []
     # alert reads its settings through dlt's config and the warehouse through DuckDB, and sends
-    # with httpx: not the loader (pyarrow, pandas, the vendor sources, the runner)
+    # with httpx: not the loader (pyarrow, pandas, the vendor sources, the runner) nor numpy
     assert imported_after("alert", "--help") == ["dlt", "duckdb", "httpx"]
+    assert imported_after("report", "--help") == ["dlt", "duckdb"]  # numpy only for --html
 
 
 def test_an_unknown_command_is_a_usage_error() -> None:
