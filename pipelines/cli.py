@@ -6,18 +6,56 @@ from pathlib import Path
 
 import click
 
-from pipelines import config_dir, dlt_setup, logs
-from pipelines.commands.alert import alert_command
-from pipelines.commands.check import check_command
-from pipelines.commands.deliver import deliver_command
-from pipelines.commands.demo import demo
-from pipelines.commands.models import models
-from pipelines.commands.report import report
-from pipelines.commands.run import run
-from pipelines.commands.sandbox import sandbox
+from pipelines import config_dir, logs
+from pipelines.lazy_commands import Lazy, LazyGroup
+
+COMMANDS = {
+    "alert": Lazy(
+        "pipelines.commands.alert",
+        "alert_command",
+        "Send only what changed: a sync entering breach, a breach getting worse, a recovery.",
+    ),
+    "check": Lazy(
+        "pipelines.commands.check",
+        "check_command",
+        "Exit 1 and list the syncs that breach a threshold; exit 0 when none does; 2 when the warehouse "
+        "cannot be read; 10 when a run keeps it open longer than warehouse.busy_timeout_seconds (a run's "
+        "writes take seconds; check waits for them).",
+    ),
+    "deliver": Lazy(
+        "pipelines.commands.deliver",
+        "deliver_command",
+        "Deliver the marts already built in the warehouse to the [deliver] destination.",
+    ),
+    "demo": Lazy(
+        "pipelines.commands.demo",
+        "demo",
+        "Start the sandbox, load all three vendors, build the models and print the report.",
+    ),
+    "models": Lazy(
+        "pipelines.commands.models",
+        "models",
+        "(Re)build staging views and mart tables, then run the data tests.",
+    ),
+    "report": Lazy("pipelines.commands.report", "report", "Sync health, worst first, coloured by health."),
+    "run": Lazy(
+        "pipelines.commands.run",
+        "run",
+        "Load sync telemetry from every configured vendor, build the models, publish them for BI tools.",
+    ),
+    "sandbox": Lazy(
+        "pipelines.commands.sandbox",
+        "sandbox",
+        "Serve AI Squared, Timbal and Paragon as simulated vendors on loopback.",
+    ),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="syncscope")
 @click.option("--config-dir", "config_dir_path", type=click.Path(file_okay=False, path_type=Path),
               envvar=config_dir.ENV, default=None,
@@ -38,17 +76,8 @@ def main(config_dir_path: Path | None = None, **_: object) -> None:
     except config_dir.ConfigDirError as exc:
         raise click.UsageError(str(exc)) from None
     logs.setup("text")
-    dlt_setup.quiet_arrow_hints()
+    logs.quiet_arrow_merge_warnings()  # what dlt_setup.quiet_arrow_hints does, without importing dlt
 
-
-main.add_command(alert_command)
-main.add_command(check_command)
-main.add_command(deliver_command)
-main.add_command(demo)
-main.add_command(models)
-main.add_command(report)
-main.add_command(run)
-main.add_command(sandbox)
 
 if __name__ == "__main__":
     main()

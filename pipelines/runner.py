@@ -24,6 +24,7 @@ from pipelines.failures import failure_line, root_cause
 from pipelines.quarantine import move_aside
 from pipelines.redact import lock_down, register, scrub, scrub_exception
 from pipelines.rejected import describe, write_rejected
+from pipelines.vendors import VENDORS as VENDORS  # re-exported: settings_docs, run, demo, tests
 from pipelines.warehouse import (
     WarehouseHeld,
     busy_timeout,
@@ -34,8 +35,6 @@ from pipelines.warehouse import (
 from sources.http import AuthError, ConfigError, DeadlineExceeded, VendorError, close_clients, stats_for
 from sources.settings import NotConfigured, SettingInvalid, VendorSettings
 from sources.validate import sink_for
-
-VENDORS = ("ai_squared", "timbal", "paragon")
 
 
 @dataclass

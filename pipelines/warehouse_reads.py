@@ -16,12 +16,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import numpy as np
 
 from pipelines.publish import BI_FILE, default_directory
 from pipelines.warehouse import WarehouseHeld, connect
+
+if TYPE_CHECKING:  # numpy is imported where the HTML page needs it: `syncscope alert` and `check` do not
+    import numpy as np
 
 log = logging.getLogger("syncscope.report")  # the name operators' log filters already know
 
@@ -227,6 +230,8 @@ def load_page(db: Path, rule_order: Sequence[str]) -> PageData:
             return data
         for row in rows_of(con, DAILY_SQL):
             data.daily.setdefault(row["vendor"], []).append((row["day"], int(row["ok"]), int(row["bad"])))
+        import numpy as np  # here only: the HTML page is its one user
+
         runs = con.execute(RUNS_SQL).fetchnumpy()
         for kind, column in (("duration", "duration_s"), ("throughput", "rows_per_s")):
             values = np.ma.filled(np.ma.asarray(runs[column], dtype=float), np.nan)

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import dlt
 
 from pipelines.check import Thresholds
-from pipelines.runner import VENDORS
+from pipelines.vendors import VENDORS
 
 DESTINATIONS = ("slack", "pagerduty", "webhook", "email")
 SECRET_KEYS = {"slack": "webhook_url", "pagerduty": "routing_key", "webhook": "url"}

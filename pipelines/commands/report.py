@@ -10,7 +10,6 @@ import duckdb
 from pipelines.commands.exits import exits
 from pipelines.commands.options import db_option
 from pipelines.exit_codes import EXIT_HELD
-from pipelines.html_report import write_html
 from pipelines.report import console, render
 from pipelines.terminal import plain
 from pipelines.warehouse import WarehouseHeld, WarehousePathError
@@ -40,6 +39,8 @@ def report(db: Path, show_all: bool, html_file: Path | None) -> None:
         if html_file is None:
             render(db, console(), limit=limit)
             return
+        from pipelines.html_report import write_html  # numpy and the charts: for --html only
+
         click.echo(write_html(db, html_file, limit=limit).resolve())
 
 

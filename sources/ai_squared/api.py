@@ -17,11 +17,15 @@ from sources.toolkit import iso_ms
 from sources.validate import RowError, Shape, accept, require, sink_for
 
 from .auth import VENDOR
+from .probe import threshold_text, triage
 from .tables import RECORD_SHAPE, RUN_SHAPE, SYNC_SHAPE
 
 API = "/api/v1"
 SYNCS_PER_PAGE = 100  # the sync list: one request per hundred syncs
-PROBE_RUNS = 100  # page 1 of an incremental read: more than a typical sync starts between loads
+# Page 1 of an incremental read: a sync started every minute fills the 15-minute lookback window
+# and 10 more minutes; a busier sync costs one more request (read in full). Every run on it is
+# parsed on every load, so its size is most of a no-op load's time (bench/RESULTS.md, 3b).
+PROBE_RUNS = 25
 
 
 def rows(shape: Shape, page: list[Any], strict: bool = False, **context: Any) -> list[dict[str, Any]]:
@@ -116,16 +120,20 @@ class AiSquaredApi:
     ) -> tuple[list[dict], bool]:
         """The runs read, and whether they are all there are down to the threshold."""
         seen: dict[int, dict] = {}
+        threshold = threshold_text(threshold_ms)
         pages = self.pages(f"{API}/syncs/{sync_id}/sync_runs", {"per_page": per_page})
         for number, page in enumerate(pages, start=1):
-            runs = rows(RUN_SHAPE, page, sync_id=sync_id)
+            sorted_out = triage(page, threshold)  # runs older than the threshold cost no validation
+            runs = rows(RUN_SHAPE, sorted_out.candidates, sync_id=sync_id)
             for run in runs:
                 if threshold_ms is not None and iso_ms(run["updated_at"]) < threshold_ms:
                     continue
                 old = seen.get(run["id"])
                 if old is None or iso_ms(old["updated_at"]) <= iso_ms(run["updated_at"]):
                     seen[run["id"]] = run
-            reached = threshold_ms is not None and runs and iso_ms(runs[-1]["updated_at"]) < threshold_ms
+            reached = sorted_out.ends_older or (
+                threshold_ms is not None and runs and iso_ms(runs[-1]["updated_at"]) < threshold_ms
+            )
             if reached or len(page) < per_page:
                 return list(seen.values()), True
             if number == max_pages:

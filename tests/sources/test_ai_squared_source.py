@@ -13,6 +13,11 @@ from pipelines.runner import state_dir
 from sandbox.faults import Faults
 from sandbox.http import Request
 from sandbox.service import Sandbox
+from sources.ai_squared import api as api_module
+from sources.ai_squared.api import SYNCS_PER_PAGE
+from sources.ai_squared.tables import RUN_SHAPE
+from sources.toolkit import iso_ms
+from sources.validate import Shape
 from tests.conftest import Loader, kill_midway, small_config
 from tests.sources.warehouse import all_text, flatten, rows
 
@@ -143,6 +148,37 @@ def test_an_incremental_load_probes_one_small_page_and_reads_busy_syncs_in_full(
     no_cursor_yet = [s for s, pages in asked.items() if pages == ["1@500"]]  # read as a first load
     assert set(no_cursor_yet) == asked.keys() - had_runs
     assert len(probed_only) + len(read_in_full) + len(no_cursor_yet) == len(asked)
+
+
+def test_a_no_op_load_validates_only_the_runs_inside_the_lookback_window(
+    box: Sandbox, load: Loader, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load(box).status == "loaded"
+    before = row_counts(db)
+    validated: list[int] = []
+    real_rows = api_module.rows
+
+    def counting(shape: Shape, page: list, strict: bool = False, **context: object) -> list[dict]:
+        if shape is RUN_SHAPE:
+            validated.extend(int(r["id"]) for r in page)
+        return real_rows(shape, page, strict, **context)
+
+    monkeypatch.setattr(api_module, "rows", counting)
+    box.reset_requests()
+    result = load(box)  # nothing happened since: a no-op
+    assert result.status == "loaded", result.message
+    assert row_counts(db) == before
+    # Per sync, the runs at or after its cursor (newest `updated_at`) minus the 900 s lookback:
+    # the only ones a no-op can be unsure of. Older runs on the probe page are never validated.
+    newest: dict[int, int] = {}
+    runs = [flatten(r) for r in box.world.ai_squared.truth_runs()]
+    for run in runs:
+        newest[run["sync_id"]] = max(newest.get(run["sync_id"], 0), iso_ms(run["updated_at"]))
+    in_window = [r["id"] for r in runs if iso_ms(r["updated_at"]) >= newest[r["sync_id"]] - 900_000]
+    assert len(runs) > 2 * len(in_window) > 0, "the probe pages must hold runs outside the window"
+    assert sorted(validated) == sorted(in_window)
+    syncs = len(box.world.ai_squared.syncs)
+    assert len(box.requests("ai_squared")) == -(-syncs // SYNCS_PER_PAGE) + syncs  # the API's floor
 
 
 def test_runs_that_move_between_pages_mid_crawl_end_up_loaded_once(
