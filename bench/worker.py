@@ -29,7 +29,7 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 # Imported before the clock starts, for every kind alike.
 from bench import rest_api_load
 from bench.ceiling import crawl
-from pipelines.dlt_setup import pipeline_for, release_memory
+from pipelines.dlt_setup import pipeline_for, release_memory_after
 from pipelines.runner import build_source
 from sources.http import close_clients
 
@@ -64,8 +64,7 @@ def _syncscope(db: Path) -> dict[str, Any]:
         _phase(name)
         started = time.perf_counter()
         if name == "extract":
-            pipeline.extract(source)
-            release_memory()  # as run_vendor does between the extract and the load
+            release_memory_after(pipeline.extract(source))  # as run_vendor does before the load
         elif name == "normalize":
             counts = pipeline.normalize().row_counts
             rows = {table: n for table, n in counts.items() if not table.startswith("_dlt")}

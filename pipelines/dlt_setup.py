@@ -27,6 +27,7 @@ from pathlib import Path
 import dlt
 import duckdb
 import pyarrow as pa
+from dlt.common.pipeline import ExtractInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.logs import quiet_arrow_merge_warnings
@@ -71,6 +72,27 @@ def apply_extract_defaults() -> None:
     """
     if dlt.config.get("extract.next_item_mode", str) is None:
         dlt.config["extract.next_item_mode"] = NEXT_ITEM_MODE
+
+
+# Below this many bytes of extracted files the extract left little to give back, and a no-op load
+# (nothing new: only the state file) would pay a full collection (~0.1-0.2 s) for nothing.
+RELEASE_ABOVE_BYTES = 16 * 1024 * 1024
+
+
+def extracted_bytes(info: ExtractInfo) -> int:
+    """Bytes of the files an extract wrote (every job of every package)."""
+    return sum(
+        job.file_size
+        for metrics in info.metrics.values()
+        for step in metrics
+        for job in step["job_metrics"].values()
+    )
+
+
+def release_memory_after(info: ExtractInfo) -> None:
+    """`release_memory()` when the extract wrote enough to matter (RELEASE_ABOVE_BYTES)."""
+    if extracted_bytes(info) > RELEASE_ABOVE_BYTES:
+        release_memory()
 
 
 def release_memory() -> None:

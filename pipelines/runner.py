@@ -19,7 +19,7 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.dlt_setup import SettingError, pipeline_for, release_memory, state_dir
+from pipelines.dlt_setup import SettingError, pipeline_for, release_memory_after, state_dir
 from pipelines.failures import failure_line, root_cause
 from pipelines.quarantine import move_aside
 from pipelines.redact import lock_down, register, scrub, scrub_exception
@@ -118,8 +118,8 @@ def _run_vendor(vendor: str, db: Path) -> VendorResult:
     try:
         with patient_connections(busy_timeout()):
             pipeline = _finish_pending(pipeline, vendor, db, warnings)
-            pipeline.extract(source)
-            release_memory()  # the load step's peak sits on what the extract leaves allocated
+            # the load step's peak sits on what the extract leaves allocated
+            release_memory_after(pipeline.extract(source))
             pipeline.run()  # normalizes and loads what the extract wrote
     except Exception as exc:
         scrub_exception(exc)

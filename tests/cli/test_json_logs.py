@@ -31,12 +31,12 @@ def test_every_line_of_a_json_run_with_2_to_1_is_a_json_object(tmp_path: Path) -
         code = (  # a library that prints and warns in the middle of a load
             "import logging, sys, warnings\n"
             "import pipelines.runner as runner\n"
-            "release = runner.release_memory\n"
-            "def noisy():\n"
+            "release = runner.release_memory_after\n"
+            "def noisy(info):\n"
             "    print('a stray print'); warnings.warn('a library warns')\n"
             "    logging.getLogger('dlt').error('dlt failed', exc_info=ValueError('boom'))\n"
-            "    release()\n"
-            "runner.release_memory = noisy\n"
+            "    release(info)\n"
+            "runner.release_memory_after = noisy\n"
             "from pipelines.cli import main\n"
             "main()\n"
         )

@@ -58,14 +58,14 @@ def test_a_reader_between_two_steps_of_a_run_is_waited_for(
     readers: list[Reader] = []
     waits: list[float] = []
 
-    def reader_opens() -> None:  # between the extract and the load, as `syncscope check` may
+    def reader_opens(info: object) -> None:  # between the extract and the load, as `syncscope check` may
         readers.append(Reader(db))
 
     def writer_waits(seconds: float) -> None:  # the run found the file held: the reader finishes
         waits.append(seconds)
         readers[-1].close()
 
-    monkeypatch.setattr(runner, "release_memory", reader_opens)
+    monkeypatch.setattr(runner, "release_memory_after", reader_opens)
     monkeypatch.setattr(warehouse, "_pause", writer_waits, raising=False)
     box.advance(3600)
     outcome = run_all(db, ["timbal", "paragon"], publish=False)
