@@ -80,17 +80,28 @@ class SyncSpec:
     pipeline: str
     credential_id: str
     frequency: str
-    freq_ms: int
     kind: str
     created_ms: int
     init_start_ms: int
     init_dur_ms: int
     initial_records: int
     mean_records: float  # expected records per incremental cycle
-    p_rate_limit: float
-    p_error: float
     segments: tuple[Segment, ...]  # status forced from some time on (disabled, errored)
     forced_rate_limit_at: int | None  # a rate-limit episode must cover this instant
+
+    @property
+    def freq_ms(self) -> int:
+        return FREQUENCIES[self.frequency]
+
+    @property
+    def p_rate_limit(self) -> float:
+        """Odds that a cycle starts a rate-limit episode, by the sync's kind."""
+        return EPISODE_ODDS[self.kind][0]
+
+    @property
+    def p_error(self) -> float:
+        """Odds that a cycle starts an error episode, by the sync's kind."""
+        return EPISODE_ODDS[self.kind][1]
 
 
 def assign_kinds(n: int, seed: int) -> list[str]:
@@ -158,11 +169,9 @@ class Catalog:
         pipeline = pipelines[int(u["pipeline"] * len(pipelines))]
         credential = uuid_list(derive(self.seed, "paragon", "credential", user, integration), 1)[0]
         frequency = _frequency(kind, u["frequency"], force_rate_limit)
-        freq_ms = FREQUENCIES[frequency]
         initial = round(300 * 10 ** (u["initial"] * 2.5))  # 300 .. ~95k records
         per_hour = 2 * 10 ** (u["rate"] * 2.7)  # 2 .. ~1000 changed records an hour
         created, init_start = _creation(kind, u, self.t0, config.days)
-        p_rl, p_err = EPISODE_ODDS[kind]
         key = derive(self.seed, "paragon", "sync", sync_id)
         return SyncSpec(
             index=i,
@@ -173,15 +182,12 @@ class Catalog:
             pipeline=pipeline,
             credential_id=credential,
             frequency=frequency,
-            freq_ms=freq_ms,
             kind=kind,
             created_ms=created,
             init_start_ms=init_start,
             init_dur_ms=int(30 * SECOND + initial * 12 + u["init_dur"] * 10 * MINUTE),
             initial_records=initial,
-            mean_records=per_hour * freq_ms / HOUR,
-            p_rate_limit=p_rl,
-            p_error=p_err,
+            mean_records=per_hour * FREQUENCIES[frequency] / HOUR,
             segments=_segments(kind, u, self.t0, key, integration, credential),
             forced_rate_limit_at=self.t0 if force_rate_limit else None,
         )
