@@ -42,7 +42,9 @@ def record_batches(
     batch: list[pa.Table] = []
     batched = 0  # rows in `batch`, kept as it grows (summing it per page would be quadratic)
     finished: list[Job] = []  # runs whose last page is in `batch` (or that had none)
-    for job, part in stream_completed(pages_of, wanted, workers, name="ai_sq_records"):
+    # window = workers: at most 2 x workers pages read and not yet in `batch` (the queue, plus one
+    # per worker waiting for room), no more than map_completed held when each run was one page.
+    for job, part in stream_completed(pages_of, wanted, workers, window=workers, name="ai_sq_records"):
         try:
             with where(sync=job[0], run=job[1]):
                 page = part.result()

@@ -70,7 +70,7 @@ def test_with_runs_interleaved_a_run_is_done_only_once_all_its_records_were_yiel
 
 
 def test_pages_made_and_not_yet_handed_over_are_bounded_by_the_window_not_the_run() -> None:
-    workers, window = 2, 4  # record_batches' window: stream_completed's default, 2 x workers
+    workers, window = 2, 2  # record_batches' window: one page queued per worker
     runs = {(1, 10 + n, 5_000): 40 for n in range(5)}  # 20 pages each, far more than the window
     pages = paged(runs, per_page=2)
     lock, made = threading.Lock(), [0]
