@@ -50,7 +50,7 @@ def crawl(
     workspace_id: str | None = None,
     concurrency: int = 8,
     runs_per_page: int = 500,
-    records_per_page: int = 5000,
+    records_per_page: int = 1000,  # the source's default (sources/ai_squared/settings.py)
 ) -> dict[str, int]:
     """Rows parsed per table, as a load would report them, plus the requests made."""
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}

@@ -12,9 +12,10 @@ every pending future on each call, which showed in profiles of full loads (bench
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,3 +49,100 @@ def map_completed(
 
 
 _DONE = object()
+
+
+class Part(Generic[R]):
+    """One value an item's iterator produced, the item's end (`last`), or the error that ended it."""
+
+    __slots__ = ("error", "last", "value")
+
+    def __init__(
+        self, value: R | None = None, last: bool = False, error: BaseException | None = None
+    ) -> None:
+        self.value, self.last, self.error = value, last, error
+
+    def result(self) -> R | None:
+        """The value (None for the end mark); raises the item's error, in the caller's thread."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def stream_completed(
+    fn: Callable[[T], Iterable[R]],
+    items: Iterable[T],
+    workers: int,
+    window: int | None = None,
+    name: str = "worker",
+) -> Iterator[tuple[T, Part[R]]]:
+    """(item, part) pairs: each value of `fn(item)` as soon as it is produced, then one end mark
+    (`part.last`) once the item's iterator is exhausted, or one part that raises its error.
+
+    `map_completed` hands over an item's whole result at once: for a paged fetch that means every
+    page of an item held until its last one is read. Here `window` bounds the *values* produced
+    and not yet handed over (plus one per worker, produced and waiting for room), whatever an
+    item's size. An item's parts come in order; parts of different items interleave. Closing
+    the iterator stops the workers (each finishes the value it is producing) and waits for them.
+    """
+    window = window or 2 * workers
+    todo: queue.SimpleQueue[T] = queue.SimpleQueue()
+    for item in items:
+        todo.put(item)
+    parts: queue.Queue[Any] = queue.Queue(maxsize=window)
+    stop = threading.Event()
+
+    def put(entry: Any) -> bool:
+        """Wait for room unless the consumer has gone away (then nobody will ever make room)."""
+        while not stop.is_set():
+            try:
+                parts.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    item = todo.get_nowait()
+                except queue.Empty:
+                    return
+                values: Iterator[R] | None = None
+                try:
+                    values = iter(fn(item))
+                    for value in values:
+                        if not put((item, Part(value))):
+                            return
+                except BaseException as exc:
+                    if not put((item, Part(error=exc))):
+                        return
+                    continue
+                finally:  # a generator left early (consumer gone) releases its connection now
+                    close = getattr(values, "close", None)
+                    if close is not None:
+                        close()
+                if not put((item, Part(last=True))):
+                    return
+        finally:
+            put(_WORKER_DONE)
+
+    count = min(workers, todo.qsize())
+    threads = [threading.Thread(target=work, name=f"{name}_{n}", daemon=True) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        running = len(threads)
+        while running:
+            entry = parts.get()
+            if entry is _WORKER_DONE:
+                running -= 1
+                continue
+            yield entry
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
+_WORKER_DONE = object()

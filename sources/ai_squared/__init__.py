@@ -24,8 +24,9 @@ from sources.where import rows_to, where
 
 from .api import AiSquaredApi
 from .deletions import DELETED_COLUMNS, deletion_rows
-from .incremental import advance, mark_done, pending_runs, runs_needing_records, sync_digests, typed_sync
+from .incremental import advance, pending_runs, runs_needing_records, sync_digests, typed_sync
 from .listing import Listing, digest
+from .records import record_batches
 from .settings import SETTINGS, AiSquaredSettings
 from .tables import RECORD_KINDS, records_table, runs_table
 
@@ -122,40 +123,14 @@ def ai_squared(settings: AiSquaredSettings) -> Sequence[DltResource]:
     )
     def sync_records(runs: pa.Table) -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
-        done: dict[str, dict[str, int]] = state.setdefault("done", {})
-        pending: dict[str, dict[str, int]] = state.setdefault("pending", {})
-        wanted = runs_needing_records(runs, settings.records_mode, done)
+        wanted = runs_needing_records(runs, settings.records_mode, state.setdefault("done", {}))
         status = "failed" if settings.records_mode == "failed" else None
 
-        def fetch(job: tuple[int, int, int]) -> list[pa.Table]:
+        def pages_of(job: tuple[int, int, int]) -> Iterator[pa.Table]:
             # Arrow per page, in the worker: a tenth of the memory of dicts, off the main thread.
-            return [records_table(page) for page in api.record_pages(job[0], job[1], status) if page]
+            return (records_table(page) for page in api.record_pages(job[0], job[1], status) if page)
 
-        batch: list[pa.Table] = []
-        batched = 0  # rows in `batch`, kept as it grows (summing it per run was quadratic)
-        finished: list[tuple[int, int, int]] = []
-        for job, future in map_completed(fetch, wanted, settings.http_concurrency, name="ai_sq_records"):
-            try:
-                with where(sync=job[0], run=job[1]):
-                    tables = future.result()
-            except NotFound:
-                # Marked done only when fetched: a transient 404 must not lose them for good.
-                log.warning("ai_squared: run %s of sync %s: records 404; asked next load", *job[1::-1])
-                pending.setdefault(str(job[0]), {})[str(job[1])] = job[2]
-                continue
-            batch.extend(tables)
-            batched += sum(t.num_rows for t in tables)
-            pending.get(str(job[0]), {}).pop(str(job[1]), None)
-            finished.append(job)
-            if batched >= BATCH_ROWS:
-                yield pa.concat_tables(batch, promote_options="permissive")
-                mark_done(done, finished, lookback_ms)
-                batch, batched, finished = [], 0, []
-        if batch:
-            yield pa.concat_tables(batch, promote_options="permissive")
-        mark_done(done, finished, lookback_ms)
-        for sync_id in [s for s, runs_ in pending.items() if not runs_]:
-            del pending[sync_id]
+        yield from record_batches(pages_of, wanted, settings.http_concurrency, state, lookback_ms)
 
     runs = sync_runs()
     return syncs(), deleted_syncs(), runs, runs | sync_records

@@ -45,7 +45,7 @@ class AiSquaredSettings(VendorSettings, vendor=VENDOR):
     )
     runs_per_page: int = setting(500, "runs per page (the API enforces no maximum)", check=Knob(int, 1))
     records_per_page: int = setting(
-        5000, "records per page (big pages make a list that shrinks mid-crawl rarely matter)",
+        1000, "records per page (a worker parses a page whole: page size x http_concurrency bounds memory)",
         check=Knob(int, 1),
     )  # fmt: skip
     http_concurrency: int = concurrency("requests in flight")

@@ -1,4 +1,4 @@
-"""sources.concurrency.map_completed: every item once, errors per item, a bounded window."""
+"""sources.concurrency: map_completed and stream_completed: every item once, errors per item, bounded."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from sources.concurrency import map_completed
+from sources.concurrency import map_completed, stream_completed
 
 
 def test_every_item_comes_back_once_with_its_result() -> None:
@@ -85,3 +85,63 @@ def test_thread_names_carry_the_prefix(workers: int) -> None:
         for _, f in map_completed(lambda _: threading.current_thread().name, range(8), workers, name="aisq")
     }
     assert names and all(n.startswith("aisq") for n in names)
+
+
+def test_stream_hands_each_items_values_in_order_then_one_end_mark() -> None:
+    by_item: dict[int, list] = {}
+    for item, part in stream_completed(lambda n: iter(range(n)), range(6), workers=3):
+        by_item.setdefault(item, []).append("end" if part.last else part.result())
+    assert by_item == {n: [*range(n), "end"] for n in range(6)}
+
+
+def test_stream_an_error_ends_its_item_only_and_is_raised_by_its_part() -> None:
+    def fn(n: int):
+        yield n
+        if n == 2:
+            raise ValueError("two")
+        yield n * 10
+
+    events = []
+    for item, part in stream_completed(fn, range(4), workers=2):
+        try:
+            events.append((item, "end" if part.last else part.result()))
+        except ValueError as exc:
+            events.append((item, str(exc)))
+    assert sorted(events, key=str) == sorted(
+        [
+            (0, 0),
+            (0, 0),
+            (0, "end"),
+            (1, 1),
+            (1, 10),
+            (1, "end"),
+            (2, 2),
+            (2, "two"),
+            (3, 3),
+            (3, 30),
+            (3, "end"),
+        ],
+        key=str,
+    )
+
+
+def test_stream_closed_early_stops_the_workers_and_closes_their_iterators() -> None:
+    closed = []
+
+    def endless(n: int):
+        try:
+            while True:
+                yield n
+        finally:
+            closed.append(n)
+
+    parts = stream_completed(endless, range(3), workers=3, window=2)
+    for _ in range(5):
+        next(parts)
+    parts.close()  # returns only once every worker has stopped
+    assert sorted(closed) == [0, 1, 2]
+    assert not [t for t in threading.enumerate() if t.name.startswith("worker_")]
+
+
+def test_stream_of_no_items_yields_nothing() -> None:
+    assert list(stream_completed(lambda n: iter([n]), [], workers=4)) == []
