@@ -2,9 +2,16 @@
 
 A record holds the source row as its connector read it, and integers there can exceed 64 bits
 (VENDORS.md, verified). orjson, fast everywhere else, turns such an integer into a float without
-a word. A page whose text holds a long digit run after `:`, `[` or `,` is parsed again by the
-standard library, which keeps integers of any size, and such values are serialised back with it.
+a word. A page whose text holds a long digit run after `:`, `[` or `,` is parsed by the standard
+library instead, which keeps integers of any size, and such values are serialised back with it.
 False positives (a long number in a string) only cost speed.
+
+The check runs on every page, so it is two C passes (digits folded to `0`, then a search for 19 of
+them), not a regex: the regex scan cost twice orjson's parse of a page without long integers
+(bench/RESULTS.md). The regex only confirms a hit. Rewriting long integers to sentinel strings
+for orjson was measured and rejected: restoring them to exact ints in a Python walk of the page
+cost ~3x the stdlib's parse, and leaving sentinels in the parsed page would change what every
+vendor's code reads (hashes in dlt state, counters read before validation).
 
 `JsonText` marks a value already serialised (validation measures a JSON value by serialising
 it): the Arrow conversion takes it as it is instead of serialising it again.
@@ -14,12 +21,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 # 19+ digits can exceed int64 (orjson also takes uint64, but ids that large are rare enough).
 _LONG_INTEGER = re.compile(rb"[:\[,]\s*-?\d{19,}")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 19
 
 
 class JsonText(str):
@@ -28,9 +38,14 @@ class JsonText(str):
 
 def loads(content: bytes) -> Any:
     """orjson's result, unless the text holds an integer orjson would round."""
-    if _LONG_INTEGER.search(content):
+    if long_digit_run(content) and _LONG_INTEGER.search(content):
         return json.loads(content)
     return orjson.loads(content)
+
+
+def long_digit_run(content: bytes) -> bool:
+    """Whether `content` holds 19 digits in a row anywhere (in C: no regex runs on most pages)."""
+    return content.translate(_DIGITS_AS_ZERO).find(_LONG_RUN) >= 0
 
 
 def dumps(value: Any) -> str:
@@ -38,7 +53,11 @@ def dumps(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()
     except TypeError:  # an integer beyond 64 bits (only json.loads makes those), or not JSON
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return _EXACT.encode(value)
+
+
+# Built once: json.dumps with options builds an encoder per call (a third of its cost per value).
+_EXACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def to_text(value: Any) -> str:
@@ -103,10 +122,20 @@ def as_text(value: Any) -> str | None:
 
 def fit_64(value: Any) -> Any:
     """`value` with every integer outside int64 as its decimal text (exact), nested ones too."""
+    return walk(value, _int_as_text)
+
+
+def _int_as_text(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
         return str(value)
-    if isinstance(value, dict):
-        return {k: fit_64(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [fit_64(v) for v in value]
     return value
+
+
+def walk(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """A copy of a parsed JSON value with `leaf` applied to every value that is no object or list
+    (sources/validate.py cuts strings with it, `fit_64` widens integers)."""
+    if isinstance(value, dict):
+        return {k: walk(v, leaf) for k, v in value.items()}
+    if isinstance(value, list):
+        return [walk(v, leaf) for v in value]
+    return leaf(value)

@@ -158,13 +158,11 @@ KINDS = {
 
 def _cut_strings(value: Any) -> Any:
     """Every string in an undeclared value cut to MAX_TEXT (nested ones too)."""
-    if isinstance(value, str):
-        return cut(value)
-    if isinstance(value, dict):
-        return {k: _cut_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_cut_strings(v) for v in value]
-    return value
+    return exact_json.walk(value, _cut_leaf)
+
+
+def _cut_leaf(value: Any) -> Any:
+    return cut(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
