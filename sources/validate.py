@@ -178,7 +178,7 @@ class Shape:
         """A coerced copy of `row`; RowError naming the first field that cannot be used."""
         if not isinstance(row, dict):
             raise RowError("(row)", f"expected an object, got {type(row).__name__}")
-        top = self._top
+        top = self.top
         out = {k: v if k in top else _cut_strings(v) for k, v in row.items()}
         for path, nested, kind, required in self._plan:
             if nested:
@@ -195,8 +195,17 @@ class Shape:
     # Computed once per Shape, not per row: the profile on the replay server (bench/RESULTS.md)
     # showed these two, rebuilt for every key of every row, as a load's largest own cost.
     @functools.cached_property
-    def _top(self) -> frozenset[str]:
+    def top(self) -> frozenset[str]:
+        """The top-level fields."""
         return frozenset(p for p in self.fields if "." not in p)
+
+    @functools.cached_property
+    def columns(self) -> tuple[tuple[str, str, bool], ...] | None:
+        """(field, kind, required) of each field, for checking a page column by column
+        (sources/validate_columns.py); None when a field is nested (those go row by row)."""
+        if any("." in p for p in self.fields):
+            return None
+        return tuple((p, k, p in self.required) for p, k in self.fields.items())
 
     @functools.cached_property
     def _plan(self) -> tuple[tuple[str, bool, Any, bool], ...]:
@@ -271,6 +280,11 @@ def sink_for(vendor: str) -> RejectSink:
 
 def accept(vendor: str, shape: Shape, rows: list[Any], **context: Any) -> list[dict]:
     """The rows that can be used, coerced; the others go to the vendor's sink."""
+    from sources.validate_columns import coerce_page  # (it reads this module's limits)
+
+    checked = coerce_page(shape, rows)
+    if checked is not None:
+        return checked
     out = []
     for row in rows:
         try:
@@ -284,7 +298,11 @@ def require(vendor: str, shape: Shape, rows: list[Any], what: str) -> list[dict]
     """Every row coerced, or a VendorError naming the field and the row: for listings, where
     leaving a row out would read as "deleted" (a missing sync must not close its history)."""
     from sources.http import VendorError  # here: the HTTP layer imports nothing from this module
+    from sources.validate_columns import coerce_page
 
+    checked = coerce_page(shape, rows)
+    if checked is not None:
+        return checked
     out = []
     for row in rows:
         try:
