@@ -3,8 +3,8 @@
 A record holds the source row as its connector read it, and integers there can exceed 64 bits
 (VENDORS.md, verified). orjson, fast everywhere else, turns such an integer into a float without
 a word. A page whose text holds a long digit run after `:`, `[` or `,` is parsed by the standard
-library instead, which keeps integers of any size, and such values are serialised back with it.
-False positives (a long number in a string) only cost speed.
+library instead, which keeps integers of any size (as `LongInt`, an int that `dumps` passes to
+orjson as its digits). False positives (a long number in a string) only cost speed.
 
 The check runs on every page, so it is two C passes (digits folded to `0`, then a search for 19 of
 them), not a regex: the regex scan cost twice orjson's parse of a page without long integers
@@ -19,6 +19,7 @@ it): the Arrow conversion takes it as it is instead of serialising it again.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -30,6 +31,7 @@ import orjson
 _LONG_INTEGER = re.compile(rb"[:\[,]\s*-?\d{19,}")
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_RUN = b"0" * 19
+INT64 = 2**63
 
 
 class JsonText(str):
@@ -39,8 +41,20 @@ class JsonText(str):
 def loads(content: bytes) -> Any:
     """orjson's result, unless the text holds an integer orjson would round."""
     if long_digit_run(content) and _LONG_INTEGER.search(content):
-        return json.loads(content)
+        return json.loads(content, parse_int=_integer)
     return orjson.loads(content)
+
+
+class LongInt(int):
+    """An integer beyond 64 bits as `loads` read it: an int like any other, that `dumps` can hand
+    to orjson as its digits (re-serialising such values with the stdlib cost ~6x orjson)."""
+
+    __slots__ = ()
+
+
+def _integer(text: str) -> int:
+    value = int(text)
+    return LongInt(value) if len(text) > 18 and not -INT64 <= value < INT64 else value
 
 
 def long_digit_run(content: bytes) -> bool:
@@ -53,7 +67,21 @@ def dumps(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()
     except TypeError:  # an integer beyond 64 bits (only json.loads makes those), or not JSON
+        pass
+    try:
+        return dumps_long(value).decode()
+    except TypeError:  # a long integer `loads` did not make, or a subclass: the stdlib writes them
         return _EXACT.encode(value)
+
+
+def _digits(value: Any) -> orjson.Fragment:
+    if type(value) is LongInt:
+        return orjson.Fragment(int.__repr__(value))
+    raise TypeError(type(value).__name__)
+
+
+# orjson.dumps writing each `LongInt` as its digits (TypeError on any other subclass of int, str...)
+dumps_long = functools.partial(orjson.dumps, default=_digits, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
 
 
 # Built once: json.dumps with options builds an encoder per call (a third of its cost per value).
@@ -63,9 +91,6 @@ _EXACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 def to_text(value: Any) -> str:
     """The JSON text of a value for a JSON column (as it is when already JsonText)."""
     return value if isinstance(value, JsonText) else dumps(value)
-
-
-INT64 = 2**63
 
 
 # Unknown properties whose names are no plain column name (upper case, spaces, "", `_dlt...`,

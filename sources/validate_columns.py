@@ -92,6 +92,10 @@ def _json_texts(values: list[Any]) -> list[str] | None:
     except TypeError:  # an integer beyond 64 bits somewhere in the column (or no JSON value)
         pass
     try:
+        return list(map(bytes.decode, map(exact_json.dumps_long, values)))
+    except TypeError:  # a long integer exact_json did not read, or a subclass
+        pass
+    try:
         return list(map(exact_json.dumps, values))
     except (TypeError, ValueError):
         return None

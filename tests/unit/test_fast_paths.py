@@ -154,3 +154,15 @@ def test_values_needing_care_leave_the_one_pass_and_a_bad_value_is_named() -> No
     unknown = arrow.to_table([{"id": 1, "Odd Name": BIG, "plain": [1]}], RECORD_KINDS)
     assert unknown.column("plain").to_pylist() == ["[1]"]
     assert json.loads(unknown.column("unknown_properties")[0].as_py()) == {"Odd Name": BIG}
+
+
+def test_long_integers_are_read_as_long_ints_and_written_back_exactly() -> None:
+    text = b'{"a":[1180591620717411303425,-1180591620717411303425,9223372036854775807,7],'
+    text += b'"f":1.5e+16,"s":"x\\u0000"}'
+    value = exact_json.loads(text)
+    assert [type(n) for n in value["a"]] == [exact_json.LongInt, exact_json.LongInt, int, int]
+    assert (
+        value["a"][:2] == [BIG, -BIG] and str(value["a"][0]) == str(BIG) and repr(value["a"][1]) == f"-{BIG}"
+    )
+    assert exact_json.dumps(value) == text.decode() == json.dumps(value, separators=(",", ":"))
+    assert exact_json.dumps({"made": BIG, "text": JsonText("t")}) == f'{{"made":{BIG},"text":"t"}}'
