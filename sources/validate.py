@@ -23,6 +23,7 @@ import functools
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 import orjson
 
 from sources import exact_json, timestamps
+from sources.validate_columns import coerce_page
 
 MAX_TEXT = 65_536  # characters of any one text value
 MAX_JSON = 1_048_576  # characters of one JSON value, serialised
@@ -280,26 +282,25 @@ def sink_for(vendor: str) -> RejectSink:
 
 def accept(vendor: str, shape: Shape, rows: list[Any], **context: Any) -> list[dict]:
     """The rows that can be used, coerced; the others go to the vendor's sink."""
-    from sources.validate_columns import coerce_page  # (it reads this module's limits)
-
-    checked = coerce_page(shape, rows)
-    if checked is not None:
-        return checked
-    out = []
-    for row in rows:
-        try:
-            out.append(shape.coerce(row))
-        except RowError as exc:
-            sink_for(vendor).add(shape, row, exc, **context)
-    return out
+    sink = sink_for(vendor)
+    return _coerce_all(shape, rows, lambda row, exc: sink.add(shape, row, exc, **context))
 
 
 def require(vendor: str, shape: Shape, rows: list[Any], what: str) -> list[dict]:
     """Every row coerced, or a VendorError naming the field and the row: for listings, where
     leaving a row out would read as "deleted" (a missing sync must not close its history)."""
     from sources.http import VendorError  # here: the HTTP layer imports nothing from this module
-    from sources.validate_columns import coerce_page
 
+    def fail(row: Any, exc: RowError) -> None:
+        ids = ", ".join(f"{k} {v}" for k, v in shape.key_ids(row).items()) or "a row"
+        raise VendorError(vendor, f"{what}: {ids}: {exc}; nothing loaded") from None
+
+    return _coerce_all(shape, rows, fail)
+
+
+def _coerce_all(shape: Shape, rows: list[Any], reject: Callable[[Any, RowError], None]) -> list[dict]:
+    """The rows coerced column by column when the whole page allows it (sources/validate_columns.py),
+    else row by row, each row that cannot be used handed to `reject`."""
     checked = coerce_page(shape, rows)
     if checked is not None:
         return checked
@@ -308,8 +309,7 @@ def require(vendor: str, shape: Shape, rows: list[Any], what: str) -> list[dict]
         try:
             out.append(shape.coerce(row))
         except RowError as exc:
-            ids = ", ".join(f"{k} {v}" for k, v in shape.key_ids(row).items()) or "a row"
-            raise VendorError(vendor, f"{what}: {ids}: {exc}; nothing loaded") from None
+            reject(row, exc)
     return out
 
 

@@ -38,7 +38,7 @@ _ALLOWED = {  # value types each kind takes as they are (besides None)
 
 def coerce_page(shape: Shape, rows: list[Any]) -> list[dict] | None:
     """`[shape.coerce(row) for row in rows]` when every row passes, else None (no row named)."""
-    from sources.validate import _EXTENDED, MAX_JSON, MAX_TEXT  # (validate imports this module lazily)
+    from sources.validate import _EXTENDED, MAX_JSON, MAX_TEXT  # (validate imports this module)
 
     if not rows or shape.columns is None or not {dict}.issuperset(map(type, rows)):
         return None
