@@ -13,6 +13,7 @@ per-row path, which coerces what it can and names the row that cannot be used.
 from __future__ import annotations
 
 import math
+from itertools import repeat
 from operator import methodcaller
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +77,7 @@ def coerce_page(shape: Shape, rows: list[Any]) -> list[dict] | None:
             texts = _json_texts(present)
             if texts is None or max(map(len, texts)) > MAX_JSON:
                 return None
-            changed[name] = list(map(JsonText, texts))
+            changed[name] = texts
     out = list(map(dict, rows))
     for name, values in changed.items():
         targets = out if len(values) == len(out) else [row for row in out if row.get(name) is not None]
@@ -85,17 +86,18 @@ def coerce_page(shape: Shape, rows: list[Any]) -> list[dict] | None:
     return out
 
 
-def _json_texts(values: list[Any]) -> list[str] | None:
-    """Each value's exact JSON text; None when one is no JSON (the per-row path names it)."""
+def _json_texts(values: list[Any]) -> list[JsonText] | None:
+    """Each value's exact JSON text; None when one is no JSON (the per-row path names it).
+    (JsonText decodes orjson's bytes itself: one string made per value, not two.)"""
     try:
-        return list(map(bytes.decode, map(orjson.dumps, values)))
+        return list(map(JsonText, map(orjson.dumps, values), repeat("utf-8")))
     except TypeError:  # an integer beyond 64 bits somewhere in the column (or no JSON value)
         pass
     try:
-        return list(map(bytes.decode, map(exact_json.dumps_long, values)))
+        return list(map(JsonText, map(exact_json.dumps_long, values), repeat("utf-8")))
     except TypeError:  # a long integer exact_json did not read, or a subclass
         pass
     try:
-        return list(map(exact_json.dumps, values))
+        return list(map(JsonText, map(exact_json.dumps, values)))
     except (TypeError, ValueError):
         return None
