@@ -20,12 +20,13 @@ JSON object of them, names as sent (sources/exact_json.py).
 
 from __future__ import annotations
 
+from operator import methodcaller
 from typing import Any
 
 import pyarrow as pa
 
 from sources.columns import Kinds, arrow_type
-from sources.exact_json import to_text, unknown_as_text
+from sources.exact_json import JsonText, to_text, unknown_as_text
 from sources.timestamps import epoch_us
 from sources.validate import shown
 
@@ -65,10 +66,52 @@ def to_table(rows: list[dict], kinds: Kinds, table: str = "rows") -> pa.Table:
     """Typed columns for the declared `kinds` (sources/columns.py; RFC 3339 text read as
     timestamps, `json` ones serialised to JSON text), text for the rest (the rule above).
     ColumnError (`<table>.<column>: cannot store <value>`) when a value does not fit its type."""
-    rows = [unknown_as_text(row, kinds.keys()) if any(k not in kinds for k in row) else row for row in rows]
+    known = kinds.keys()
     names = list(kinds)
-    for row in rows:
-        names.extend(k for k in row if k not in kinds and k not in names)
+    if not all(map(known.__ge__, map(dict.keys, rows))):  # (in C: most pages hold no unknown property)
+        rows = [unknown_as_text(row, known) if any(k not in kinds for k in row) else row for row in rows]
+        for row in rows:
+            names.extend(k for k in row if k not in kinds and k not in names)
+    fast = _from_pylist(rows, names, kinds)
+    if fast is not None:
+        return fast
+    return _by_column(rows, names, kinds, table)
+
+
+def _from_pylist(rows: list[dict], names: list[str], kinds: Kinds) -> pa.Table | None:
+    """The table built in one C loop over the rows (the per-column Python lists cost more than
+    Arrow's conversion: bench/RESULTS.md), or None when a value needs `_by_column`'s care: a JSON
+    value not yet serialised (validation serialises them as `JsonText`), a whole number in a
+    double column, a timestamp Arrow's cast does not read, or any value Arrow refuses."""
+    fields, stamps = [], []
+    for name in names:
+        kind = kinds.get(name, "text")
+        types = _CHECKED.get(kind)
+        if types is not None and not types.issuperset(map(type, map(methodcaller("get", name), rows))):
+            return None
+        dtype = arrow_type(kind)
+        if pa.types.is_timestamp(dtype):
+            stamps.append(name)
+            dtype = pa.string()
+        fields.append(pa.field(name, dtype))
+    try:
+        built = pa.Table.from_pylist(rows, schema=pa.schema(fields))
+        for name in stamps:
+            at = built.schema.get_field_index(name)
+            cast = built.column(at).cast(arrow_type("timestamp"))
+            built = built.set_column(at, name, cast)
+    except (pa.ArrowException, ValueError, TypeError, OverflowError):
+        return None
+    return built
+
+
+# The only value types the fast path takes in these kinds: a json column's values as validation
+# leaves them (`_by_column` serialises the others), a double column's floats (it converts ints).
+_CHECKED = {"json": frozenset({JsonText, type(None)}), "double": frozenset({float, type(None)})}
+
+
+def _by_column(rows: list[dict], names: list[str], kinds: Kinds, table: str) -> pa.Table:
+    """Column by column, naming the first value that cannot be stored."""
     columns = {}
     for name in names:
         values = [row.get(name) for row in rows]

@@ -23,6 +23,7 @@ import functools
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 import orjson
 
 from sources import exact_json, timestamps
+from sources.validate_columns import coerce_page
 
 MAX_TEXT = 65_536  # characters of any one text value
 MAX_JSON = 1_048_576  # characters of one JSON value, serialised
@@ -158,13 +160,11 @@ KINDS = {
 
 def _cut_strings(value: Any) -> Any:
     """Every string in an undeclared value cut to MAX_TEXT (nested ones too)."""
-    if isinstance(value, str):
-        return cut(value)
-    if isinstance(value, dict):
-        return {k: _cut_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_cut_strings(v) for v in value]
-    return value
+    return exact_json.walk(value, _cut_leaf)
+
+
+def _cut_leaf(value: Any) -> Any:
+    return cut(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ class Shape:
         """A coerced copy of `row`; RowError naming the first field that cannot be used."""
         if not isinstance(row, dict):
             raise RowError("(row)", f"expected an object, got {type(row).__name__}")
-        top = self._top
+        top = self.top
         out = {k: v if k in top else _cut_strings(v) for k, v in row.items()}
         for path, nested, kind, required in self._plan:
             if nested:
@@ -197,8 +197,17 @@ class Shape:
     # Computed once per Shape, not per row: the profile on the replay server (bench/RESULTS.md)
     # showed these two, rebuilt for every key of every row, as a load's largest own cost.
     @functools.cached_property
-    def _top(self) -> frozenset[str]:
+    def top(self) -> frozenset[str]:
+        """The top-level fields."""
         return frozenset(p for p in self.fields if "." not in p)
+
+    @functools.cached_property
+    def columns(self) -> tuple[tuple[str, str, bool], ...] | None:
+        """(field, kind, required) of each field, for checking a page column by column
+        (sources/validate_columns.py); None when a field is nested (those go row by row)."""
+        if any("." in p for p in self.fields):
+            return None
+        return tuple((p, k, p in self.required) for p, k in self.fields.items())
 
     @functools.cached_property
     def _plan(self) -> tuple[tuple[str, bool, Any, bool], ...]:
@@ -273,13 +282,8 @@ def sink_for(vendor: str) -> RejectSink:
 
 def accept(vendor: str, shape: Shape, rows: list[Any], **context: Any) -> list[dict]:
     """The rows that can be used, coerced; the others go to the vendor's sink."""
-    out = []
-    for row in rows:
-        try:
-            out.append(shape.coerce(row))
-        except RowError as exc:
-            sink_for(vendor).add(shape, row, exc, **context)
-    return out
+    sink = sink_for(vendor)
+    return _coerce_all(shape, rows, lambda row, exc: sink.add(shape, row, exc, **context))
 
 
 def require(vendor: str, shape: Shape, rows: list[Any], what: str) -> list[dict]:
@@ -287,13 +291,25 @@ def require(vendor: str, shape: Shape, rows: list[Any], what: str) -> list[dict]
     leaving a row out would read as "deleted" (a missing sync must not close its history)."""
     from sources.http import VendorError  # here: the HTTP layer imports nothing from this module
 
+    def fail(row: Any, exc: RowError) -> None:
+        ids = ", ".join(f"{k} {v}" for k, v in shape.key_ids(row).items()) or "a row"
+        raise VendorError(vendor, f"{what}: {ids}: {exc}; nothing loaded") from None
+
+    return _coerce_all(shape, rows, fail)
+
+
+def _coerce_all(shape: Shape, rows: list[Any], reject: Callable[[Any, RowError], None]) -> list[dict]:
+    """The rows coerced column by column when the whole page allows it (sources/validate_columns.py),
+    else row by row, each row that cannot be used handed to `reject`."""
+    checked = coerce_page(shape, rows)
+    if checked is not None:
+        return checked
     out = []
     for row in rows:
         try:
             out.append(shape.coerce(row))
         except RowError as exc:
-            ids = ", ".join(f"{k} {v}" for k, v in shape.key_ids(row).items()) or "a row"
-            raise VendorError(vendor, f"{what}: {ids}: {exc}; nothing loaded") from None
+            reject(row, exc)
     return out
 
 
