@@ -87,7 +87,7 @@ def deliver(db: Path, settings: DeliverSettings) -> Delivery:
     state_dir = changes.state_directory(db, settings.destination, settings.dataset)
     try:
         sent_state = changes.read_state(state_dir)
-        with _pipelines(settings, state_dir.parent / "pipelines")[0].sql_client() as client:
+        with unchanged.sql_client(settings, config) as client:
             in_destination = swap.delivered_version(client)
             full = in_destination is None or in_destination != sent_state.version
             known = not full and sent_state.fingerprint is not None

@@ -24,11 +24,12 @@ import json
 from pathlib import Path
 
 import duckdb
+from dlt.common.schema import Schema
 from dlt.destinations.sql_client import SqlClientBase
 
 from pipelines.deliver import transport
 from pipelines.deliver.raw import raw_tables
-from pipelines.deliver.settings import DeliverSettings
+from pipelines.deliver.settings import DeliverSettings, destination_for
 from pipelines.models import STAMP, table_states
 from pipelines.warehouse_reads import first_column
 
@@ -41,17 +42,17 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: DeliverSettings) -> st
     None when the marts carry no build stamp (built by an older syncscope): no delivery is
     then known to change nothing.
     """
-    try:
-        stamp = first_column(con, f"select inputs from {STAMP}")
-    except duckdb.CatalogException:
+    tables = first_column(
+        con,
+        "select schema_name || '.' || table_name from duckdb_tables() "
+        "where database_name = current_database() and schema_name in ('marts', 'meta') order by 1",
+    )
+    if STAMP not in tables:  # asked, not tried: an error would end the caller's transaction
         return None
+    stamp = first_column(con, f"select inputs from {STAMP}")
     if len(stamp) != 1:
         return None
-    marts = first_column(
-        con,
-        "select table_name from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'marts' order by 1",
-    )
+    marts = [name.split(".", 1)[1] for name in tables if name.startswith("marts.")]
     counts = [first_column(con, f'select count(*) from marts."{name}"')[0] for name in marts]
     parts: list[object] = [
         FORMAT,
@@ -65,6 +66,16 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: DeliverSettings) -> st
         parts.append([[r.schema, r.table, list(r.key)] for r in raw])
         parts.append(table_states(con, [f"{r.schema}.{r.table}" for r in raw]))
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def sql_client(settings: DeliverSettings, config: object) -> SqlClientBase:
+    """A client of the live dataset from the resolved configuration, to use in a `with` block.
+
+    What `dlt.pipeline(...).sql_client()` gives, without setting up two pipelines first: that
+    took most of a delivery with nothing to send.
+    """
+    client = destination_for(settings).client(Schema(f"syncscope_deliver_{settings.dataset}"), config)
+    return client.sql_client  # type: ignore[attr-defined]
 
 
 def of_warehouse(db: Path, settings: DeliverSettings) -> str | None:
