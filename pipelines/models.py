@@ -194,8 +194,9 @@ def table_states(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[list
     """What identifies the content of each of `tables` (schema.table; absent ones are skipped).
 
     Tables dlt writes carry `_dlt_load_id` on every row it writes, so their row count and newest
-    load id change with any load, even one killed before dlt recorded it; any other table
-    (`_dlt_loads`, `meta.params`, small and rewritten in place) by a hash of all its rows.
+    load id change with any load, even one killed before dlt recorded it (an scd2 table's rows
+    retired in place: by how many are retired); any other table (`_dlt_loads`, `meta.params`,
+    small and rewritten in place) by a hash of all its rows.
     """
     found: dict[str, list[str]] = {}
     for schema, table, column in con.execute(
@@ -211,6 +212,8 @@ def table_states(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[list
         quoted = ".".join(f'"{part}"' for part in name.split("."))
         if "_dlt_load_id" in columns:
             probe = "count(*), max(_dlt_load_id)"
+            if "_dlt_valid_to" in columns:  # scd2: retiring a row sets it, in place
+                probe += ", count(_dlt_valid_to)"
         else:
             cols = ", ".join(f'"{c}"' for c in columns)
             nulls = ", ".join(f'"{c}" is null' for c in columns)  # a null and a value never hash alike
