@@ -91,7 +91,9 @@ def deliver(db: Path, settings: DeliverSettings) -> Delivery:
             in_destination = swap.delivered_version(client)
             full = in_destination is None or in_destination != sent_state.version
             known = not full and sent_state.fingerprint is not None
-            if known and sent_state.fingerprint == unchanged.of_warehouse(db, settings):
+            files = unchanged.files_of(db)
+            untouched = files is not None and files == sent_state.files
+            if known and (untouched or sent_state.fingerprint == unchanged.of_warehouse(db, settings)):
                 if unchanged.destination_holds(client, sent_state.tables):
                     return _nothing_to_send(settings, sent_state, started)
                 full = True  # the destination lost rows or a table: the changes cannot mend it
@@ -120,6 +122,7 @@ def _once(
     for leftover in state_dir.glob("copy-*"):  # of a killed delivery
         shutil.rmtree(leftover, ignore_errors=True)
     copy_dir = state_dir / f"copy-{version}" if settings.destination in direct.DESTINATIONS else None
+    files = unchanged.files_of(db)  # before reading: a write after it must not look unread
     try:
         read = snapshot.read(db, settings, sent_state, full, state_dir, version, copy_dir)
         try:
@@ -139,7 +142,7 @@ def _once(
         {"dataset": settings.dataset, "table": swap.DELIVERY_TABLE, "columns": list(swap.DELIVERY_COLUMNS),
          "rows": len(targets), "label": None}
     )  # fmt: skip
-    changes.commit_state(state_dir, version, read.prepared, read.fingerprint, tables, sorted(sent))
+    changes.commit_state(state_dir, version, read.prepared, read.fingerprint, tables, sorted(sent), files)
     rows = {t.label: t.rows for t in targets}
     return Delivery(settings.destination, settings.dataset, version, rows, sent, read.full)
 

@@ -47,6 +47,7 @@ class SentState:
     fingerprint: str | None = None
     tables: list[dict] = field(default_factory=list)  # dataset, table, columns, rows of each live table
     loads: list[str] = field(default_factory=list)  # the names its `sent` counts were reported under
+    files: list | None = None  # the warehouse files as they were before it was read (unchanged.files_of)
 
 
 def state_directory(db: Path, destination: str, dataset: str) -> Path:
@@ -69,6 +70,7 @@ def read_state(directory: Path) -> SentState:
         saved.get("fingerprint"),
         saved.get("tables", []),
         saved.get("loads", []),
+        saved.get("files"),
     )
 
 
@@ -147,6 +149,7 @@ def commit_state(
     fingerprint: str | None = None,
     tables: list[dict] | None = None,
     loads: list[str] | None = None,
+    files: list | None = None,
 ) -> None:
     """Put the prepared hashes in force (after the destination committed), drop older files."""
     tmp = directory / f".{STATE_FILE}.tmp"
@@ -156,6 +159,7 @@ def commit_state(
         "fingerprint": fingerprint,
         "tables": tables or [],
         "loads": loads or [],
+        "files": files,
     }
     tmp.write_text(json.dumps(saved))
     os.replace(tmp, directory / STATE_FILE)

@@ -13,6 +13,11 @@ version in `delivery`, every live table with its columns and row count), has not
 Otherwise it runs as before: a changed warehouse sends exactly its changed rows, a destination
 that lost rows is sent everything, a dropped table fails the delivery as it always did.
 
+Reading the fingerprint means opening the warehouse; a warehouse file (and WAL) whose device,
+inode, size, mtime and ctime are those recorded before the last delivery read it was not written
+since, so it is not even opened (as git trusts its index: not for a file written within
+QUIET_NS of the record, which a coarse file-system clock could not tell apart).
+
 Marts changed by anything but `models.build` (by hand, by a syncscope older than the stamp)
 are caught only as far as their row counts, which are part of the fingerprint.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import duckdb
@@ -34,6 +40,23 @@ from pipelines.models import STAMP, table_states
 from pipelines.warehouse_reads import first_column
 
 FORMAT = 1  # what a delivery makes of the same marts; a change here must re-deliver them
+QUIET_NS = 2_000_000_000
+
+
+def files_of(db: Path) -> list | None:
+    """The warehouse file's and its WAL's identity and times; None when written too recently."""
+    now = time.time_ns()
+    found: list = []
+    for path in (db, db.with_name(f"{db.name}.wal")):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            found.append(None)
+            continue
+        if max(st.st_mtime_ns, st.st_ctime_ns) > now - QUIET_NS:
+            return None
+        found.append([st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+    return found
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, settings: DeliverSettings) -> str | None:
@@ -74,7 +97,9 @@ def sql_client(settings: DeliverSettings, config: object) -> SqlClientBase:
     What `dlt.pipeline(...).sql_client()` gives, without setting up two pipelines first: that
     took most of a delivery with nothing to send.
     """
-    client = destination_for(settings).client(Schema(f"syncscope_deliver_{settings.dataset}"), config)
+    destination = destination_for(settings)
+    schema = Schema(f"syncscope_deliver_{settings.dataset}")
+    client = destination.client_class(schema, config, destination.capabilities(config, schema.naming))
     return client.sql_client  # type: ignore[attr-defined]
 
 

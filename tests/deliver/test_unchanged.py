@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 
 from pipelines import models
-from pipelines.deliver import DeliverSettings, Delivery, DeliveryError, changes, deliver, snapshot
+from pipelines.deliver import DeliverSettings, Delivery, DeliveryError, changes, deliver, snapshot, unchanged
 from pipelines.exit_codes import EXIT_OK
 from pipelines.runner import run_vendor
 from sandbox.service import Sandbox
@@ -93,6 +93,26 @@ def test_nothing_changed_reads_and_sends_nothing_even_after_a_rebuild_of_the_sam
     assert loads_in(pg_url) == loads  # no dlt run reached the destination
     assert pg_query(pg_url, "select distinct version from syncscope.delivery") == [(first.version,)]
     assert differences(db, pg_url) == {}
+
+
+def test_a_warehouse_file_not_written_since_the_last_delivery_is_not_even_opened(
+    db: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unchanged, "QUIET_NS", 0)  # the copy was just written; trust its times now
+    deliver(db, POSTGRES)
+    opened = []
+    real = unchanged.of_warehouse
+    monkeypatch.setattr(unchanged, "of_warehouse", lambda *a: opened.append(a) or real(*a))
+    assert (deliver(db, POSTGRES).unchanged, opened) == (True, [])
+    models.build(db, sensitivity_overrides={})  # written: opened, found the same
+    assert (deliver(db, POSTGRES).unchanged, len(opened)) == (True, 1)
+    models.build(db, as_of=first_as_of(db) - timedelta(days=1), sensitivity_overrides={})
+    assert (deliver(db, POSTGRES).unchanged, len(opened)) == (False, 2)
+    assert differences(db, pg_url) == {}
+
+
+def first_as_of(db: Path) -> object:
+    return warehouse_marts(db)["as_of"][1][0][0]
 
 
 def test_a_rebuild_at_another_as_of_after_a_no_op_delivers_exactly_the_changed_rows(
