@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import graphlib
+import hashlib
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ RAW_PREFIX = "raw_"
 KEY_LINE = re.compile(r"--\s*key:\s*(.*?)\s*$")
 ONE_ROW = "one row"  # `-- key: one row`: the model holds exactly one row
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+STAMP = "meta.build"  # one row: `inputs`, the fingerprint of what the marts were built from
 
 
 class ModelError(Exception):
@@ -142,6 +145,7 @@ def build(
         sensitivity_overrides = configured()
     started = time.perf_counter()
     models = order(discover(sql_dir))
+    built: list[str] = []
     with connect(db) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute("begin transaction")
@@ -162,14 +166,18 @@ def build(
                 tree = stub_missing(model.tree, existing, stubbed)
                 kind = "view" if model.materialized == "view" else "table"
                 where = model.path.relative_to(sql_dir.parent)
+                built.append(f"create or replace {kind} {model.name} as {tree.sql(dialect='duckdb')}")
                 try:
-                    con.execute(f"create or replace {kind} {model.name} as {tree.sql(dialect='duckdb')}")
+                    con.execute(built[-1])
                 except duckdb.Error as exc:
                     raise ModelError(f"{where}: {str(exc).splitlines()[0]}") from None
                 columns = {d[0] for d in con.execute(f"select * from {model.name} limit 0").description}
                 missing = [c for c in model.key if c not in columns]
                 if missing:
                     raise ModelError(f"{where}: key column {missing[0]} is not a column of {model.name}")
+            sources = sorted(set().union(*(m.reads for m in models)) - {m.name for m in models})
+            inputs = _digest([duckdb.__version__, built, table_states(con, sources)])
+            con.execute(f"create or replace table {STAMP} as select ?::varchar as inputs", [inputs])
             con.execute("commit")
         except BaseException as exc:
             # After a failed commit (e.g. the disk is full) DuckDB has no transaction left, and a
@@ -180,6 +188,42 @@ def build(
                 raise ModelError(f"cannot build the models in {db}: {str(exc).splitlines()[0]}") from None
             raise
     return BuildResult([m.name for m in models], round(time.perf_counter() - started, 3), stubbed)
+
+
+def table_states(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[list]:
+    """What identifies the content of each of `tables` (schema.table; absent ones are skipped).
+
+    Tables dlt writes carry `_dlt_load_id` on every row it writes, so their row count and newest
+    load id change with any load, even one killed before dlt recorded it (an scd2 table's rows
+    retired in place: by how many are retired); any other table (`_dlt_loads`, `meta.params`,
+    small and rewritten in place) by a hash of all its rows.
+    """
+    found: dict[str, list[str]] = {}
+    for schema, table, column in con.execute(
+        "select schema_name, table_name, column_name from duckdb_columns() "
+        "where database_name = current_database() order by schema_name, table_name, column_index"
+    ).fetchall():
+        found.setdefault(f"{schema}.{table}", []).append(column)
+    states = []
+    for name in tables:
+        columns = found.get(name)
+        if columns is None:
+            continue
+        quoted = ".".join(f'"{part}"' for part in name.split("."))
+        if "_dlt_load_id" in columns:
+            probe = "count(*), max(_dlt_load_id)"
+            if "_dlt_valid_to" in columns:  # scd2: retiring a row sets it, in place
+                probe += ", count(_dlt_valid_to)"
+        else:
+            cols = ", ".join(f'"{c}"' for c in columns)
+            nulls = ", ".join(f'"{c}" is null' for c in columns)  # a null and a value never hash alike
+            probe = f"count(*), sum(hash({cols}, [{nulls}])::hugeint)"
+        states.append([name, columns, *map(str, con.execute(f"select {probe} from {quoted}").fetchone())])
+    return states
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _write_overrides(con: duckdb.DuckDBPyConnection, overrides: dict[tuple[str, str], float]) -> None:

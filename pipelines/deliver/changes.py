@@ -38,10 +38,16 @@ class Tracked:
 
 @dataclass
 class SentState:
-    """What the last committed delivery sent: its version and the hash file of each tracked table."""
+    """What the last committed delivery sent: its version and the hash file of each tracked table,
+    the fingerprint of the warehouse it came from and what it left in the destination
+    (pipelines/deliver/unchanged.py)."""
 
     version: str | None = None
     hashes: dict[str, Path] = field(default_factory=dict)
+    fingerprint: str | None = None
+    tables: list[dict] = field(default_factory=list)  # dataset, table, columns, rows of each live table
+    loads: list[str] = field(default_factory=list)  # the names its `sent` counts were reported under
+    files: list | None = None  # the warehouse files as they were before it was read (unchanged.files_of)
 
 
 def state_directory(db: Path, destination: str, dataset: str) -> Path:
@@ -58,7 +64,14 @@ def read_state(directory: Path) -> SentState:
     hashes = {name: directory / file for name, file in saved.get("hashes", {}).items()}
     if not all(path.exists() for path in hashes.values()):
         return SentState()
-    return SentState(saved.get("version"), hashes)
+    return SentState(
+        saved.get("version"),
+        hashes,
+        saved.get("fingerprint"),
+        saved.get("tables", []),
+        saved.get("loads", []),
+        saved.get("files"),
+    )
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
@@ -87,10 +100,9 @@ def compute(
     columns = [name for name, _ in described]
     current = _temp(table)
     cols = ", ".join(_ident(c) for c in columns)
-    nulls = ", ".join(f"{_ident(c)} is null" for c in columns)  # a null and a value never hash alike
     con.execute(
         f"create or replace temp table {current} as "
-        f"select {cols}, hash({cols}, [{nulls}]) as _row_hash from {table.source}"
+        f"select {cols}, {_row_hash(columns)} as _row_hash from {table.source}"
     ).fetchall()
     select = transport.select_list(described, "c", as_text)
     keys = ", ".join(_ident(k) for k in table.key)
@@ -111,21 +123,45 @@ def compute(
     return Changes(changed, deleted, False, total, schema, hints)
 
 
-def prepare_state(con: duckdb.DuckDBPyConnection, directory: Path, table: Tracked, version: str) -> Path:
-    """Write this delivery's hashes of `table` beside the current record (not yet in force)."""
+def prepare_state(
+    con: duckdb.DuckDBPyConnection, directory: Path, table: Tracked, version: str, computed: bool = True
+) -> Path:
+    """Write this delivery's hashes of `table` beside the current record (not yet in force).
+
+    `computed`: from the temp table `compute` left; else hashed here straight from the source
+    (a table sent whole by `COPY`, pipelines/deliver/direct.py, needs no temp table).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"hashes-{table.name}-{version}.parquet"
     keys = ", ".join(_ident(k) for k in table.key)
-    con.execute(
-        f"copy (select {keys}, _row_hash from {_temp(table)}) to {_literal(str(target))} (format parquet)"
-    ).fetchall()
+    if computed:
+        rows = f"select {keys}, _row_hash from {_temp(table)}"
+    else:
+        rows = f"select {keys}, {_row_hash(columns_of(con, table.source))} as _row_hash from {table.source}"
+    con.execute(f"copy ({rows}) to {_literal(str(target))} (format parquet)").fetchall()
     return target
 
 
-def commit_state(directory: Path, version: str, hashes: dict[str, Path]) -> None:
+def commit_state(
+    directory: Path,
+    version: str,
+    hashes: dict[str, Path],
+    fingerprint: str | None = None,
+    tables: list[dict] | None = None,
+    loads: list[str] | None = None,
+    files: list | None = None,
+) -> None:
     """Put the prepared hashes in force (after the destination committed), drop older files."""
     tmp = directory / f".{STATE_FILE}.tmp"
-    tmp.write_text(json.dumps({"version": version, "hashes": {n: p.name for n, p in hashes.items()}}))
+    saved = {
+        "version": version,
+        "hashes": {n: p.name for n, p in hashes.items()},
+        "fingerprint": fingerprint,
+        "tables": tables or [],
+        "loads": loads or [],
+        "files": files,
+    }
+    tmp.write_text(json.dumps(saved))
     os.replace(tmp, directory / STATE_FILE)
     keep = set(hashes.values())
     for old in directory.glob("hashes-*.parquet"):
@@ -137,6 +173,12 @@ def discard(hashes: dict[str, Path]) -> None:
     """Prepared hash files whose delivery failed."""
     for path in hashes.values():
         path.unlink(missing_ok=True)
+
+
+def _row_hash(columns: list[str]) -> str:
+    cols = ", ".join(_ident(c) for c in columns)
+    nulls = ", ".join(f"{_ident(c)} is null" for c in columns)  # a null and a value never hash alike
+    return f"hash({cols}, [{nulls}])"
 
 
 def _temp(table: Tracked) -> str:

@@ -12,13 +12,18 @@ tables a reader sees a new `sync_runs` beside an old `sync_health`; and dropping
 MVCC-safe (a REPEATABLE READ reader that first touches it after the swap sees it empty). Rows
 deleted and inserted in one transaction are MVCC-safe, take no lock a reader waits on, and the
 tables keep their identity, so views and grants a team put on them survive every delivery.
+On PostgreSQL a table sent whole is `COPY`ed from a file into the live table instead of
+inserted from the load dataset (pipelines/deliver/direct.py), in the same transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from dlt.destinations.sql_client import SqlClientBase
+
+from pipelines.deliver import direct
 
 DELIVERY_TABLE = "delivery"
 DELIVERY_COLUMNS = ("version", "as_of", "delivered_at", "table_name", "row_count", "warehouse")
@@ -40,16 +45,28 @@ class Target:
     label: str  # its name in `delivery`
     key: tuple[str, ...] = ()  # merged by this key; () replaces it whole
     merge: bool = False  # False: replaced whole (from `source`, or `changed_<source>` when keyed)
+    file: Path | None = None  # replaced whole by `COPY` from this CSV file, not from the load dataset
 
 
-def statements(client: SqlClientBase, load_dataset: str, targets: list[Target]) -> list[str]:
+@dataclass
+class Copy:
+    """A step of the transaction that is no SQL statement: `COPY` a file into a live table."""
+
+    live: str  # qualified
+    columns: str  # quoted, comma-separated
+    file: Path
+
+
+def statements(
+    client: SqlClientBase, load_dataset: str, targets: list[Target], stamp: Path | None = None
+) -> list[str | Copy]:
     """The transaction's statements, qualified for the destination's dialect and plain enough for all.
 
-    No literals: `delivery`'s new rows come from the load dataset too. `WHERE 1 = 1` because
-    BigQuery refuses a DELETE without WHERE.
+    No literals: `delivery`'s new rows come from the load dataset too (or the `stamp` file).
+    `WHERE 1 = 1` because BigQuery refuses a DELETE without WHERE.
     """
     q = client.capabilities.escape_identifier
-    out: list[str] = []
+    out: list[str | Copy] = []
     with client.with_alternative_dataset_name(load_dataset):
         staged_delivery = client.make_qualified_table_name(DELIVERY_TABLE)
     for t in targets:
@@ -69,20 +86,30 @@ def statements(client: SqlClientBase, load_dataset: str, targets: list[Target]) 
             ]
         else:
             out.append(f"DELETE FROM {live} WHERE 1 = 1")
-        out.append(f"INSERT INTO {live} ({cols}) SELECT {cols} FROM {source}")
+        if t.file is not None:
+            out.append(Copy(live, cols, t.file))
+        else:
+            out.append(f"INSERT INTO {live} ({cols}) SELECT {cols} FROM {source}")
     delivery = client.make_qualified_table_name(DELIVERY_TABLE)
     cols = ", ".join(q(c) for c in DELIVERY_COLUMNS)
     out.append(f"DELETE FROM {delivery} WHERE 1 = 1")
-    out.append(f"INSERT INTO {delivery} ({cols}) SELECT {cols} FROM {staged_delivery}")
+    if stamp is not None:
+        out.append(Copy(delivery, cols, stamp))
+    else:
+        out.append(f"INSERT INTO {delivery} ({cols}) SELECT {cols} FROM {staged_delivery}")
     return out
 
 
-def apply(client: SqlClientBase, load_dataset: str, targets: list[Target]) -> None:
+def apply(client: SqlClientBase, load_dataset: str, targets: list[Target], stamp: Path | None = None) -> None:
     """Run the transaction; raise CountMismatch (rolled back) if any table would differ in size."""
-    sql = statements(client, load_dataset, targets)
+    steps = statements(client, load_dataset, targets, stamp)
     with client.begin_transaction():  # an exception inside rolls it all back
-        for statement in sql:
-            client.execute_sql(statement)
+        for step in steps:
+            if isinstance(step, Copy):  # PostgreSQL only (direct.DESTINATIONS)
+                with client.native_connection.cursor() as cursor:
+                    direct.copy(cursor, step.live, step.columns, step.file)
+            else:
+                client.execute_sql(step)
         for t in targets:
             with client.with_alternative_dataset_name(t.dataset):
                 live = client.make_qualified_table_name(t.table)

@@ -124,7 +124,8 @@ def wait_for_a_blocked_backend(url: str, process: subprocess.Popen) -> None:
 KILL_POINTS = {
     # its final transaction, after every mart's rows were replaced, waiting to rewrite `delivery`
     "final transaction": "select * from syncscope.delivery for update",
-    # dlt loading the changed runs into the load schema (a package left half loaded)
+    # dlt loading the changed runs into the load schema (a package left half loaded); the load
+    # schema exists once a delivery sent changes (a first delivery COPYs into the live tables)
     "dlt load": "lock table syncscope_load.changed_sync_runs in access exclusive mode",
 }
 
@@ -135,6 +136,8 @@ def test_a_delivery_killed_mid_way_changes_nothing_and_the_next_run_mends_it(
 ) -> None:
     db, env = tmp_path / "w.duckdb", deliver_env(box, pg_url)
     assert syncscope("run", "--db", str(db), "--deliver", env=env).returncode == EXIT_OK
+    box.advance(3600)
+    assert syncscope("run", "--db", str(db), "--deliver", env=env).returncode == EXIT_OK  # sends changes
     v1 = delivered_version(pg_url)
     before = pg_query(pg_url, "select count(*) from syncscope.sync_runs")
     box.advance(3 * 3600)
