@@ -53,8 +53,8 @@ def deliver_command(db: Path, destination: str | None) -> None:
     }
     with exits("deliver", failures), warehouse_lock(db):
         done = deliver(db, settings)
-    sent = sum(done.sent.values())
+    sent = "unchanged since the last delivery" if done.unchanged else f"{sum(done.sent.values()):,} sent"
     click.echo(
         f"deliver     {done.destination} {done.dataset}: {done.version}, {sum(done.rows.values()):,} rows "
-        f"in {len(done.rows)} tables, {sent:,} sent in {done.seconds:.2f}s"
+        f"in {len(done.rows)} tables, {sent} in {done.seconds:.2f}s"
     )

@@ -105,10 +105,10 @@ def execute(
         reporter.step("deliver", "skipped: data tests failed; the destination keeps its delivery", ok=False)
     elif outcome.delivery:
         d = outcome.delivery
-        sent = f"{sum(d.sent.values()):,} rows sent in {d.seconds:.2f}s"
+        sent = "unchanged since the last delivery" if d.unchanged else f"{sum(d.sent.values()):,} rows sent"
         reporter.step(
-            "deliver", f"{d.destination} {d.dataset}: {d.version}, {sent}",
-            seconds=d.seconds, version=d.version, sent=d.sent, full=d.full,
+            "deliver", f"{d.destination} {d.dataset}: {d.version}, {sent} in {d.seconds:.2f}s",
+            seconds=d.seconds, version=d.version, sent=d.sent, full=d.full, unchanged=d.unchanged,
         )  # fmt: skip
     if outcome.alert_message:
         reporter.step("alert", outcome.alert_message, ok=outcome.alert_exit == 0)

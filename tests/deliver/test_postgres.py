@@ -166,3 +166,9 @@ def test_deliver_alone_sends_the_marts_a_run_built(box: Sandbox, pg_url: str, tm
         f"deliver     postgres syncscope: {version}, {total:,} rows in {len(marts)} tables, "
     )
     assert differences(db, pg_url) == {}
+    again = syncscope("deliver", "--db", str(db), "--destination", "postgres", env=env)
+    assert (again.returncode, again.stderr) == (EXIT_OK, "")
+    assert again.stdout.startswith(
+        f"deliver     postgres syncscope: {version}, {total:,} rows in {len(marts)} tables, "
+        "unchanged since the last delivery in "
+    )
