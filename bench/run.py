@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--records", type=int, help="case 1/3 world's --records (default 1,100,000)")
     parser.add_argument(
         "--memory-records",
-        help="case 4b's two volumes, e.g. 1000000,5000000 (default 200000,1000000; same syncs and days)",
+        help="case 4b's two volumes, e.g. 1000000,5000000 (default 1000000,5000000; same syncs and days)",
     )
     parser.add_argument("--no-levers", action="store_true", help="case 4: skip the DuckDB/dlt lever loads")
     parser.add_argument("--toy", action="store_true", help="toy sizes: seconds, for smoke tests")
