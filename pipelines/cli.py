@@ -76,7 +76,7 @@ def main(config_dir_path: Path | None = None, **_: object) -> None:
     except config_dir.ConfigDirError as exc:
         raise click.UsageError(str(exc)) from None
     logs.setup("text")
-    logs.quiet_arrow_merge_warnings()  # what dlt_setup.quiet_arrow_hints does, without importing dlt
+    logs.quiet_arrow_merge_warnings()  # dlt's Arrow-hint warning; filtered without importing dlt
 
 
 if __name__ == "__main__":

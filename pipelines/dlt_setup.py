@@ -108,11 +108,6 @@ def release_memory() -> None:
         ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
 
 
-def quiet_arrow_hints() -> None:
-    """Filter dlt's Arrow-hint warning from its logger (idempotent; see logs.QuietArrowMerge)."""
-    quiet_arrow_merge_warnings()
-
-
 def state_dir(db: Path) -> Path:
     """dlt's working folder for the warehouse `db`: `.<db name>.dlt/` beside it."""
     return db.resolve().parent / f".{db.name}.dlt"
@@ -124,7 +119,7 @@ def pipeline_for(vendor: str, db: Path) -> dlt.Pipeline:
     Raises SettingError for a load setting DuckDB rejects (before any request is made).
     """
     apply_extract_defaults()
-    quiet_arrow_hints()
+    quiet_arrow_merge_warnings()  # dlt's Arrow-hint warning (idempotent; see logs.QuietArrowMerge)
     folder = state_dir(db)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)  # dlt's files inside may be 0644: nobody else can reach them

@@ -176,7 +176,7 @@ def build(
                 if missing:
                     raise ModelError(f"{where}: key column {missing[0]} is not a column of {model.name}")
             sources = sorted(set().union(*(m.reads for m in models)) - {m.name for m in models})
-            inputs = _digest([duckdb.__version__, built, table_states(con, sources)])
+            inputs = digest([duckdb.__version__, built, table_states(con, sources)])
             con.execute(f"create or replace table {STAMP} as select ?::varchar as inputs", [inputs])
             con.execute("commit")
         except BaseException as exc:
@@ -222,7 +222,8 @@ def table_states(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[list
     return states
 
 
-def _digest(value: object) -> str:
+def digest(value: object) -> str:
+    """A stable hash of a JSON-able value (the build stamp and the delivery's fingerprint)."""
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -24,8 +24,6 @@ are caught only as far as their row counts, which are part of the fingerprint.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import Path
 
@@ -36,7 +34,7 @@ from dlt.destinations.sql_client import SqlClientBase
 from pipelines.deliver import transport
 from pipelines.deliver.raw import raw_tables
 from pipelines.deliver.settings import DeliverSettings, destination_for
-from pipelines.models import STAMP, table_states
+from pipelines.models import STAMP, digest, table_states
 from pipelines.warehouse_reads import first_column
 
 FORMAT = 1  # what a delivery makes of the same marts; a change here must re-deliver them
@@ -88,7 +86,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: DeliverSettings) -> st
         raw = raw_tables(con)
         parts.append([[r.schema, r.table, list(r.key)] for r in raw])
         parts.append(table_states(con, [f"{r.schema}.{r.table}" for r in raw]))
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+    return digest(parts)
 
 
 def sql_client(settings: DeliverSettings, config: object) -> SqlClientBase:
