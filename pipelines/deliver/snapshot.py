@@ -109,8 +109,7 @@ def _tracked(
     described = transport.described(ctx.con, tracked.source, changes.BOOKKEEPING)
     if previous is None and ctx.copy_dir is not None and direct.copyable(described):
         # Sent whole: straight from the source to a CSV file, hashed straight into the record.
-        path = ctx.copy_dir / f"{changed}.csv"
-        rows = direct.write(ctx.con, f"select {transport.select_list(described)} from {tracked.source}", path)
+        path, rows = _copy_file(ctx, described, tracked.source, changed)
         snapshot.prepared[tracked.name] = changes.prepare_state(
             ctx.con, state_dir, tracked, version, computed=False
         )
@@ -134,8 +133,7 @@ def _whole(
     schema = _schema(ctx.con, described, source)
     columns = [name for name, _ in described]
     if ctx.copy_dir is not None and direct.copyable(described):
-        path = ctx.copy_dir / f"{load}.csv"
-        rows = direct.write(ctx.con, f"select {transport.select_list(described)} from {source}", path)
+        path, rows = _copy_file(ctx, described, source, load)
         snapshot.copied[load] = rows
         return Item(Target(dataset, table, columns, load, rows, label, file=path), schema, {})
     select = transport.select_list(described, "", ctx.as_text)
@@ -147,6 +145,13 @@ def _whole(
 def _schema(con: duckdb.DuckDBPyConnection, described: list[tuple[str, str]], source: str) -> pa.Schema:
     """The delivered columns' own types, for dlt to create the live table from."""
     return con.sql(f"select {transport.select_list(described)} from {source} limit 0").to_arrow_table().schema
+
+
+def _copy_file(ctx: Context, described: list[tuple[str, str]], source: str, name: str) -> tuple[Path, int]:
+    """`source` as the CSV file `<name>.csv` in the copy folder, for `COPY`; its path and rows."""
+    assert ctx.copy_dir is not None  # (callers check: only destinations that take COPY have one)
+    path = ctx.copy_dir / f"{name}.csv"
+    return path, direct.write(ctx.con, f"select {transport.select_list(described)} from {source}", path)
 
 
 def _mart_names(con: duckdb.DuckDBPyConnection) -> list[str]:
