@@ -53,11 +53,20 @@ class SyncProfile:
     injected: tuple = ()  # sandbox.anomalies.Injection: known anomalies (off unless configured)
 
 
-def assign_kinds(n: int, rng: random.Random) -> list[str]:
-    """One of every kind first (so small worlds still show every pattern), then by weight."""
-    kinds = list(KINDS)
-    chosen = kinds[: min(n, len(kinds))]
-    chosen += rng.choices(kinds, weights=list(KINDS.values()), k=max(0, n - len(chosen)))
+def each_then_weighted(n: int, weights: dict[str, float], rng: random.Random) -> list[str]:
+    """n picks: every key once first (so small worlds still show each), the rest by weight.
+
+    The first picks keep the table's order; callers that want them spread shuffle the result.
+    """
+    keys = list(weights)
+    chosen = keys[: min(n, len(keys))]
+    chosen += rng.choices(keys, weights=list(weights.values()), k=max(0, n - len(chosen)))
+    return chosen
+
+
+def assign_kinds(n: int, rng: random.Random, kinds: dict[str, float] = KINDS) -> list[str]:
+    """One of every kind first, then by weight, in shuffled order."""
+    chosen = each_then_weighted(n, kinds, rng)
     rng.shuffle(chosen)
     return chosen
 

@@ -76,16 +76,7 @@ def make_syncs(config: WorldConfig) -> tuple[list[SyncDef], dict[int, Connector]
         sync_id = i + 1
         key = derive(config.seed, "ai_squared", "sync", sync_id)
         schedule = profile_schedule(profile, key)
-        runs_by_t0 = max(1, len(schedule.scheduled(t0)))
-        move_p = min(1.0, max(0.03, profile.interval_ms / (6 * HOUR))) * rng.uniform(0.7, 1.0)
         target = config.records * profile.weight / total_weight
-        volume = Volume(
-            move_p=move_p,
-            batch=target / max(1.0, runs_by_t0 * move_p * (1 - 0.4 * profile.fail_p)),
-            update_ratio=rng.uniform(0.0, 0.6),
-            skip_ratio=rng.uniform(0.0, 0.3),
-            record_fail_p=rng.uniform(0.05, 0.15) if profile.kind == "flaky" else rng.uniform(0.001, 0.03),
-        )
         attributes = _attributes(sync_id, profile, rng, connectors)
         syncs.append(
             SyncDef(
@@ -93,7 +84,7 @@ def make_syncs(config: WorldConfig) -> tuple[list[SyncDef], dict[int, Connector]
                 key=key,
                 profile=profile,
                 schedule=schedule,
-                volume=volume,
+                volume=_volume(profile, len(schedule.scheduled(t0)), target, key),
                 attributes=attributes,
                 record_fields=("id", *rng.sample(FIELD_POOL, rng.randint(3, 6))),
                 config_updated_ms=profile.disabled_at_ms or profile.created_ms,
@@ -105,6 +96,27 @@ def make_syncs(config: WorldConfig) -> tuple[list[SyncDef], dict[int, Connector]
         first = min(s.profile.created_ms for s in syncs if connector.id in _connector_ids(s))
         connector.created_ms = connector.updated_ms = first - HOUR
     return syncs, connectors
+
+
+def _volume(profile: SyncProfile, runs_by_t0: int, target: float, key: int) -> Volume:
+    """Rows per moving run, sized so the sync's runs up to T0 move about `target` records.
+
+    Frequent syncs find changes less often (a 15-minute sync moves on ~1 run in 24, a 6-hourly
+    one on every run); 4 in 10 failed runs stop before moving a row (`timeline._runs`), so
+    the batch is scaled up to match. Drawn from the sync's own stream, so changing how one
+    sync's volume is drawn never shifts another sync's draws.
+    """
+    rng = random.Random(derive(key, "volume"))
+    move_p = min(1.0, max(0.03, profile.interval_ms / (6 * HOUR))) * rng.uniform(0.7, 1.0)
+    moving_runs = max(1, runs_by_t0) * move_p * (1 - 0.4 * profile.fail_p)
+    flaky = profile.kind == "flaky"
+    return Volume(
+        move_p=move_p,
+        batch=target / max(1.0, moving_runs),
+        update_ratio=rng.uniform(0.0, 0.6),
+        skip_ratio=rng.uniform(0.0, 0.3),
+        record_fail_p=rng.uniform(0.05, 0.15) if flaky else rng.uniform(0.001, 0.03),
+    )
 
 
 def _connector_ids(sync: SyncDef) -> tuple[int, int]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sandbox import profiles
 from sandbox.clock import DAY, HOUR, MINUTE, SECOND
 from sandbox.config import WorldConfig
 from sandbox.hashing import derive, uniforms
@@ -105,22 +106,13 @@ class SyncSpec:
 
 
 def assign_kinds(n: int, seed: int) -> list[str]:
-    """One of every kind first (so small worlds still show every pattern), then by weight."""
-    rng = random.Random(derive(seed, "paragon", "kinds"))
-    kinds = list(KINDS)
-    chosen = kinds[: min(n, len(kinds))]
-    chosen += rng.choices(kinds, weights=list(KINDS.values()), k=max(0, n - len(chosen)))
-    rng.shuffle(chosen)
-    return chosen
+    return profiles.assign_kinds(n, random.Random(derive(seed, "paragon", "kinds")), KINDS)
 
 
 def assign_users(n: int, users: list[str], seed: int) -> list[str]:
     """Every user gets a sync first, then a skewed share (a few users own most syncs)."""
-    rng = random.Random(derive(seed, "paragon", "owners"))
-    weights = [1.0 / (1 + i) ** 0.7 for i in range(len(users))]
-    owners = users[: min(n, len(users))]
-    owners += rng.choices(users, weights=weights, k=max(0, n - len(owners)))
-    return owners
+    weights = {user: 1.0 / (1 + i) ** 0.7 for i, user in enumerate(users)}
+    return profiles.each_then_weighted(n, weights, random.Random(derive(seed, "paragon", "owners")))
 
 
 class Catalog:

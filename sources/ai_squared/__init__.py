@@ -28,7 +28,7 @@ from .incremental import advance, pending_runs, runs_needing_records, sync_diges
 from .listing import Listing, digest
 from .records import record_batches
 from .settings import SETTINGS, AiSquaredSettings
-from .tables import RECORD_KINDS, records_table, runs_table
+from .tables import RECORD_KINDS, SYNC_COLUMNS, records_table, runs_table
 
 log = logging.getLogger("syncscope.ai_squared")
 
@@ -53,7 +53,7 @@ def ai_squared(settings: AiSquaredSettings) -> Sequence[DltResource]:
 
     listing = Listing(api, settings.sync_ids, known)
 
-    @merged_dict_rows("syncs", "id")
+    @merged_dict_rows("syncs", "id", SYNC_COLUMNS)
     def syncs() -> Iterator[list[dict]]:
         seen = sync_digests(dlt.current.resource_state())
         changed = []

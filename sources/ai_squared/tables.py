@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from sources.arrow import to_table
+from sources.columns import hints
 from sources.validate import Shape
 
 RUN_KINDS: dict[str, str] = {
@@ -36,6 +37,43 @@ RECORD_KINDS: dict[str, str] = {
     "created_at": "timestamp",
     "updated_at": "timestamp",
 }
+
+
+# The nested connectors as ConnectorSerializer renders them, flattened by dlt (`source__name`).
+CONNECTOR_KINDS: dict[str, str] = {
+    "id": "bigint",
+    "name": "text",
+    "description": "text",
+    "connector_type": "text",
+    "workspace_id": "bigint",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+    "connector_name": "text",
+    "icon": "text",
+}
+# Declared, not inferred: a column null in every row of a load (no sync of the account uses a
+# cron expression, say) would otherwise be left out of the table and make dlt warn on each run.
+SYNC_KINDS: dict[str, str] = {
+    "id": "bigint",
+    "source_id": "bigint",
+    "destination_id": "bigint",
+    "model_id": "bigint",
+    "schedule_type": "text",
+    "sync_mode": "text",
+    "sync_interval": "bigint",
+    "sync_interval_unit": "text",
+    "cron_expression": "text",
+    "stream_name": "text",
+    "status": "text",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+    **{
+        f"{side}__{name}": kind
+        for side in ("source", "destination")
+        for name, kind in CONNECTOR_KINDS.items()
+    },
+}
+SYNC_COLUMNS = hints(SYNC_KINDS, not_null=("id",))
 
 
 def runs_table(runs: list[dict]) -> pa.Table:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import duckdb
 import pytest
 
 from pipelines.runner import state_dir
@@ -15,7 +16,7 @@ from sandbox.http import Request
 from sandbox.service import Sandbox
 from sources.ai_squared import api as api_module
 from sources.ai_squared.api import SYNCS_PER_PAGE
-from sources.ai_squared.tables import RUN_SHAPE
+from sources.ai_squared.tables import RUN_SHAPE, SYNC_KINDS
 from sources.toolkit import iso_ms
 from sources.validate import Shape
 from tests.conftest import Loader, kill_midway, small_config
@@ -71,6 +72,29 @@ def test_full_load_equals_the_truth(box: Sandbox, load: Loader, db: Path, mode: 
     assert_equal(warehouse(db), expected)
     assert result.rows.get("sync_records", 0) == len(expected["records"])
     assert result.rows["sync_runs"] == len(expected["runs"])
+
+
+def test_a_sync_attribute_null_in_every_row_keeps_its_typed_column_and_dlt_does_not_warn(
+    load: Loader, db: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Most accounts schedule by interval: no sync has a cron expression, yet the column is there."""
+    with Sandbox(small_config(syncs=12)) as box:
+        synced = box.world.ai_squared.truth_syncs()
+        assert {s["attributes"]["cron_expression"] for s in synced} == {None}  # the case under test
+        assert load(box).status == "loaded"
+    assert "WARNING" not in capfd.readouterr().err  # dlt's "did not receive any data" warning
+    with duckdb.connect(str(db), read_only=True) as con:
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = 'syncs'",
+                [RAW],
+            ).fetchall()
+        )
+    duckdb_types = {"text": "VARCHAR", "bigint": "BIGINT", "timestamp": "TIMESTAMP WITH TIME ZONE"}
+    assert {name: types.get(name) for name in SYNC_KINDS} == {
+        name: duckdb_types[kind] for name, kind in SYNC_KINDS.items()
+    }
 
 
 def test_second_load_with_nothing_new_asks_one_page_per_sync_and_loads_nothing(
