@@ -73,7 +73,13 @@ def test_every_injected_anomaly_of_5_sigma_is_found(world: tuple) -> None:
     found = mart(db, "sync_anomalies")
     keys = set(zip(found["sync_id"], found["metric"], found["point"], strict=True))
     missed = [m for m in strong if (m["sync_id"], m["metric"], m["point"]) not in keys]
-    print(f"\ninjected {len(injected)}, of >= 5 sigma {len(strong)}, found {len(strong) - len(missed)}")
+    weak = sorted(
+        (m["kind"], m["z"] if m["z"] is None else round(m["z"], 1)) for m in measured if m not in strong
+    )
+    print(
+        f"\ninjected {len(injected)}, of >= 5 sigma {len(strong)}, found {len(strong) - len(missed)}",
+        f"weaker {weak}",
+    )
     assert missed == []
 
 
