@@ -25,6 +25,21 @@ if TYPE_CHECKING:
 
 Loader = Callable[..., "VendorResult"]
 
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the cores this process may use.
+
+    A quarter of the suite's time is spent waiting (sandbox latency and rate limits, subprocess
+    start, PostgreSQL), which leaves a core-per-worker machine idle that long: measured on 2
+    cores, 2 workers took 382 s at 72% CPU and 3 workers 305 s at 91%, all tests passing.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return cores + 1
+
+
 # A fixed world start (2026-11-18T11:06:40Z) so every test run sees the same world.
 START_MS = 1_795_000_000_000
 
