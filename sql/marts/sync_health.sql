@@ -121,9 +121,10 @@ joined as (
         n.current_status,
         n.last_run_at,
         ls.last_success_at,
-        extract(epoch from a.as_of) - extract(epoch from ls.last_success_at) as seconds_since_success,
-        extract(epoch from a.as_of) - extract(epoch from coalesce(ls.last_success_at, s.created_at))
-            as staleness_s,
+        -- The epoch of the difference, not the difference of two epochs: epochs near 1.8e9 s
+        -- as doubles keep only ~0.2 µs, so 58.716 s came out as 58.71600008.
+        extract(epoch from (a.as_of - ls.last_success_at)) as seconds_since_success,
+        extract(epoch from (a.as_of - coalesce(ls.last_success_at, s.created_at))) as staleness_s,
         s.expected_interval_s,
         s.is_disabled,
         coalesce(w7.runs_7d, 0) as runs_7d,

@@ -25,13 +25,14 @@ RUNS = [  # id, sync, status, started, finished, duration, successful rows, fail
     (31, 3, "success", at(9), at(9, 10), 600.0, 1200, 3),
     (32, 3, "failed", at(10), at(10), 0.0, 0, 0),
     (33, 3, "in_progress", at(11), None, None, 0, 0),
+    (41, 4, "success", at(11, 58), at(11, 59).replace(second=1, microsecond=284_000), 61.284, 7, 0),
 ]
 
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     """AI Squared syncs: 1 never ran; 2 only cancelled runs; 3 one zero-duration failure after a
-    success, then a run still going; all hourly."""
+    success, then a run still going; 4 succeeded 58.716 s before as_of; all hourly."""
     db = tmp_path / "edge.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute("create schema raw_ai_squared")
@@ -39,7 +40,8 @@ def warehouse(tmp_path: Path) -> Path:
             "create table raw_ai_squared.syncs as select * from (values "
             "(1, 'a', 'pending', 1, 'hours', 'S', 'D', timestamptz '2026-11-20 11:30:00+00'),"
             "(2, 'b', 'aborted', 1, 'hours', 'S', 'D', timestamptz '2026-11-01 00:00:00+00'),"
-            "(3, 'c', 'failed', 1, 'hours', 'S', 'D', timestamptz '2026-11-01 00:00:00+00')"
+            "(3, 'c', 'failed', 1, 'hours', 'S', 'D', timestamptz '2026-11-01 00:00:00+00'),"
+            "(4, 'd', 'healthy', 1, 'hours', 'S', 'D', timestamptz '2026-11-01 00:00:00+00')"
             ") t(id, stream_name, status, sync_interval, sync_interval_unit, source__name, destination__name,"
             " created_at)"
         )
@@ -85,7 +87,14 @@ def test_a_zero_duration_run_has_no_throughput_and_a_running_run_no_finish(wareh
     assert row["seconds_since_success"] == 3 * 3600 - 600
 
 
+def test_seconds_since_success_is_exact_to_the_microsecond(warehouse: Path) -> None:
+    """As a difference of two epochs (doubles near 1.8e9 s) it came out as 58.71600008."""
+    row = health(warehouse)["4"]
+    assert row["seconds_since_success"] == 58.716 and row["staleness_s"] == 58.716
+    assert row["health"] == "healthy"
+
+
 def test_daily_rollup_places_runs_on_their_finishing_day(warehouse: Path) -> None:
     daily = {(r["sync_id"], r["runs"]) for r in mart_rows(warehouse, "sync_daily")}
-    assert daily == {("2", 2), ("3", 3)}
+    assert daily == {("2", 2), ("3", 3), ("4", 1)}
     assert [t.summary() for t in run_tests(warehouse) if t.failed] == []
