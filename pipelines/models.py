@@ -215,11 +215,16 @@ def table_states(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[list
             if "_dlt_valid_to" in columns:  # scd2: retiring a row sets it, in place
                 probe += ", count(_dlt_valid_to)"
         else:
-            cols = ", ".join(f'"{c}"' for c in columns)
-            nulls = ", ".join(f'"{c}" is null' for c in columns)  # a null and a value never hash alike
-            probe = f"count(*), sum(hash({cols}, [{nulls}])::hugeint)"
+            probe = f"count(*), sum({row_hash(columns)}::hugeint)"
         states.append([name, columns, *map(str, con.execute(f"select {probe} from {quoted}").fetchone())])
     return states
+
+
+def row_hash(columns: list[str]) -> str:
+    """SQL hashing each row's `columns` (the build stamp here, the delivery's changed rows)."""
+    quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
+    nulls = ", ".join(f"{c} is null" for c in quoted)  # a null and a value never hash alike
+    return f"hash({', '.join(quoted)}, [{nulls}])"
 
 
 def digest(value: object) -> str:

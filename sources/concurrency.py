@@ -125,7 +125,7 @@ def stream_completed(
                 if not put((item, Part(last=True))):
                     return
         finally:
-            put(_WORKER_DONE)
+            put(_DONE)  # this worker has stopped
 
     count = min(workers, todo.qsize())
     threads = [threading.Thread(target=work, name=f"{name}_{n}", daemon=True) for n in range(count)]
@@ -135,7 +135,7 @@ def stream_completed(
         running = len(threads)
         while running:
             entry = parts.get()
-            if entry is _WORKER_DONE:
+            if entry is _DONE:
                 running -= 1
                 continue
             yield entry
@@ -143,6 +143,3 @@ def stream_completed(
         stop.set()
         for thread in threads:
             thread.join()
-
-
-_WORKER_DONE = object()

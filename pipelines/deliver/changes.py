@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.deliver import transport
+from pipelines.models import row_hash
 
 STATE_FILE = "state.json"
 # Columns of the warehouse's own load bookkeeping: they change when dlt rewrites a row, not its content.
@@ -102,7 +103,7 @@ def compute(
     cols = ", ".join(_ident(c) for c in columns)
     con.execute(
         f"create or replace temp table {current} as "
-        f"select {cols}, {_row_hash(columns)} as _row_hash from {table.source}"
+        f"select {cols}, {row_hash(columns)} as _row_hash from {table.source}"
     ).fetchall()
     select = transport.select_list(described, "c", as_text)
     keys = ", ".join(_ident(k) for k in table.key)
@@ -137,7 +138,7 @@ def prepare_state(
     if computed:
         rows = f"select {keys}, _row_hash from {_temp(table)}"
     else:
-        rows = f"select {keys}, {_row_hash(columns_of(con, table.source))} as _row_hash from {table.source}"
+        rows = f"select {keys}, {row_hash(columns_of(con, table.source))} as _row_hash from {table.source}"
     con.execute(f"copy ({rows}) to {_literal(str(target))} (format parquet)").fetchall()
     return target
 
@@ -173,12 +174,6 @@ def discard(hashes: dict[str, Path]) -> None:
     """Prepared hash files whose delivery failed."""
     for path in hashes.values():
         path.unlink(missing_ok=True)
-
-
-def _row_hash(columns: list[str]) -> str:
-    cols = ", ".join(_ident(c) for c in columns)
-    nulls = ", ".join(f"{_ident(c)} is null" for c in columns)  # a null and a value never hash alike
-    return f"hash({cols}, [{nulls}])"
 
 
 def _temp(table: Tracked) -> str:
